@@ -1,0 +1,52 @@
+# `make run` on a fresh clone: virtualenv, pinned install, offline plot template, full pipeline, summary.
+# `make test`: the test suite (what CI runs).
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+export DVC_NO_ANALYTICS := 1
+export MLFLOW_DISABLE_TELEMETRY := true
+export PATH := $(abspath $(BIN)):$(PATH)
+
+.PHONY: run setup pipeline test test-fast lint ui plots params clean
+
+run: setup pipeline
+
+# requirements.lock is a pip freeze of a working environment: it rebuilds the same set every time.
+$(BIN)/.installed: pyproject.toml requirements.lock
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e '.[dev]'
+	touch $@
+
+.dvc/plots/offline_template.html:
+	bash scripts/build_plots_template.sh
+
+setup: $(BIN)/.installed .dvc/plots/offline_template.html
+
+pipeline:
+	$(BIN)/dvc repro
+	$(BIN)/python -m rarewatch.summary
+
+test: setup
+	$(BIN)/python -m pytest -q
+
+test-fast: setup
+	$(BIN)/python -m pytest -q -m "not slow"
+
+lint:
+	$(BIN)/ruff check src tests benchmarks
+
+ui:
+	MLFLOW_SERVER_ENABLE_JOB_EXECUTION=false $(BIN)/mlflow ui --host 127.0.0.1 --port 5000 --workers 1 \
+		--backend-store-uri sqlite:///$(abspath mlflow.db)
+
+plots: .dvc/plots/offline_template.html
+	$(BIN)/dvc plots show --out dvc_plots
+	@echo "open dvc_plots/index.html (works offline)"
+
+params:
+	$(BIN)/python -m rarewatch.composition
+
+clean:
+	rm -rf data models metrics dvc_plots outputs multirun .rarewatch

@@ -1,0 +1,245 @@
+"""Typed configuration: params.yaml (or a composed Hydra config) checked into dataclasses.
+
+Every stage starts by calling `load_config`, so a missing, extra or mistyped key stops the
+stage with a message naming the key and the fix, before any file is read or written.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import types
+import typing
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+
+from rarewatch.data.synthetic import SyntheticConfig
+from rarewatch.data.synthetic import validate as validate_synthetic
+from rarewatch.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    name: str
+    source: Literal["synthetic", "file", "url"]
+    path: str | None
+    url: str | None
+    sha256: str | None
+    format: Literal["auto", "csv", "parquet"]
+    time_column: str | None
+    label_column: str
+    positive_label: str
+    drop_columns: list[str]
+    categorical_columns: list[str]
+    synthetic: SyntheticConfig | None
+
+
+@dataclass(frozen=True)
+class PreprocessConfig:
+    drop_constant: bool
+    drop_duplicates: bool
+    nan_policy: Literal["impute", "refuse"]
+
+
+@dataclass(frozen=True)
+class LabelShiftConfig:
+    horizon: int
+
+
+@dataclass(frozen=True)
+class SplitConfig:
+    method: Literal["time", "random"]
+    train_fraction: float
+    val_fraction: float
+    gap_rows: int
+
+
+@dataclass(frozen=True)
+class ThresholdConfig:
+    strategies: list[Literal["percentile", "max_f1", "min_cost"]]
+    percentile: float
+
+
+@dataclass(frozen=True)
+class CostConfig:
+    tn: float
+    fp: float
+    fn: float
+    tp: float
+
+
+@dataclass(frozen=True)
+class TrainerConfig:
+    accelerator: str
+    devices: int
+    num_threads: int
+    deterministic: bool
+    progress_bar: bool
+
+
+@dataclass(frozen=True)
+class TrackingConfig:
+    uri: str | None
+    experiment: str
+    log_model: bool
+
+
+@dataclass(frozen=True)
+class Config:
+    seed: int
+    data: DataConfig
+    preprocess: PreprocessConfig
+    label_shift: LabelShiftConfig
+    split: SplitConfig
+    model: Any  # the family's own dataclass, chosen by model.name (see models/registry.py)
+    threshold: ThresholdConfig
+    cost: CostConfig
+    trainer: TrainerConfig
+    tracking: TrackingConfig
+
+
+def load_config(path: str | Path = "params.yaml") -> Config:
+    """Read a params file and check it; raises ConfigError naming the bad key and the fix."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(
+            f"config file '{path}' not found; run from the project root or pass --params PATH "
+            "(params.yaml is composed from conf/ by `dvc exp run`)"
+        )
+    try:
+        raw = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"config file '{path}' is not valid YAML: {exc}") from exc
+    return config_from_dict(raw, source=str(path))
+
+
+def config_from_dict(raw: Any, source: str = "config") -> Config:
+    from rarewatch.models.registry import model_config_class
+
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{source}: expected a mapping at the top level, got {type(raw).__name__}")
+    model_raw = raw.get("model")
+    if not isinstance(model_raw, dict) or "name" not in model_raw:
+        raise ConfigError(f"{source}: 'model' must be a mapping with a 'name' key (e.g. model=dense_ae)")
+    model_cls = model_config_class(str(model_raw["name"]))
+    cfg = _build(Config, raw, "", {"model": model_cls})
+    _check_values(cfg)
+    return cfg
+
+
+def to_dict(cfg: Any) -> dict[str, Any]:
+    return dataclasses.asdict(cfg)
+
+
+def flatten(d: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """{'a': {'b': 1}} -> {'a.b': 1}; the form MLflow params and sweep tables use."""
+    out: dict[str, Any] = {}
+    for key, value in d.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            out.update(flatten(value, f"{name}."))
+        else:
+            out[name] = value
+    return out
+
+
+def _build(cls: type, raw: Any, path: str, overrides: dict[str, type] | None = None) -> Any:
+    where = path.rstrip(".") or "the top level"
+    if not isinstance(raw, dict):
+        raise ConfigError(f"config key '{where}' must be a mapping, got {raw!r}")
+    hints = typing.get_type_hints(cls)
+    fields = [f.name for f in dataclasses.fields(cls)]
+    extra = [k for k in raw if k not in fields]
+    if extra:
+        key = extra[0]
+        close = difflib.get_close_matches(str(key), fields, n=1)
+        hint = f" (did you mean '{path}{close[0]}'?)" if close else f"; allowed keys: {', '.join(fields)}"
+        raise ConfigError(f"unknown config key '{path}{key}'{hint}")
+    missing = [f for f in fields if f not in raw]
+    if missing:
+        raise ConfigError(
+            f"config key '{path}{missing[0]}' is missing; add it to params.yaml (or to conf/ and rerun "
+            "`dvc exp run`, which recomposes params.yaml)"
+        )
+    values = {}
+    for name in fields:
+        tp = (overrides or {}).get(name, hints[name])
+        values[name] = _coerce(tp, raw[name], f"{path}{name}")
+    return cls(**values)
+
+
+def _coerce(tp: Any, value: Any, key: str) -> Any:
+    origin = typing.get_origin(tp)
+    args = typing.get_args(tp)
+    if dataclasses.is_dataclass(tp):
+        return _build(tp, value, f"{key}.")
+    if origin in (typing.Union, types.UnionType):
+        if value is None:
+            if type(None) in args:
+                return None
+            raise ConfigError(f"config key '{key}' must not be null")
+        inner = [a for a in args if a is not type(None)]
+        return _coerce(inner[0], value, key)
+    if origin is Literal:
+        if value not in args:
+            allowed = ", ".join(repr(a) for a in args)
+            raise ConfigError(f"config key '{key}' is {value!r}; allowed values: {allowed}")
+        return value
+    if origin is list:
+        if not isinstance(value, list | tuple):
+            raise ConfigError(f"config key '{key}' must be a list, got {value!r}")
+        return [_coerce(args[0], v, f"{key}[{i}]") for i, v in enumerate(value)]
+    if tp is bool:
+        if not isinstance(value, bool):
+            raise ConfigError(f"config key '{key}' must be true or false, got {value!r}")
+        return value
+    if tp is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(f"config key '{key}' must be an integer, got {value!r}")
+        return value
+    if tp is float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ConfigError(f"config key '{key}' must be a number, got {value!r}")
+        return float(value)
+    if tp is str:
+        # YAML reads 1 or yes as non-strings; labels like positive_label compare as text anyway.
+        if isinstance(value, dict | list) or value is None:
+            raise ConfigError(f"config key '{key}' must be a string, got {value!r}")
+        return str(value)
+    if tp is Any:
+        return value
+    raise ConfigError(f"config key '{key}': unsupported type {tp!r} in the config schema")
+
+
+def _check_values(cfg: Config) -> None:
+    if cfg.label_shift.horizon < 0:
+        raise ConfigError(f"label_shift.horizon={cfg.label_shift.horizon} must be >= 0 rows")
+    s = cfg.split
+    if not (0 < s.train_fraction < 1 and 0 < s.val_fraction < 1 and s.train_fraction + s.val_fraction < 1):
+        raise ConfigError(
+            f"split.train_fraction={s.train_fraction} and split.val_fraction={s.val_fraction} must each be "
+            "in (0, 1) and sum to less than 1 (test gets the rest)"
+        )
+    if s.gap_rows < 0:
+        raise ConfigError(f"split.gap_rows={s.gap_rows} must be >= 0")
+    if not 0 < cfg.threshold.percentile < 100:
+        raise ConfigError(f"threshold.percentile={cfg.threshold.percentile} must be in (0, 100)")
+    if not cfg.threshold.strategies:
+        raise ConfigError("threshold.strategies is empty; use any of [percentile, max_f1, min_cost]")
+    d = cfg.data
+    if d.source == "synthetic" and d.synthetic is None:
+        raise ConfigError("data.source=synthetic needs a data.synthetic section (see conf/data/synthetic.yaml)")
+    if d.synthetic is not None:
+        try:
+            validate_synthetic(d.synthetic)
+        except ValueError as exc:
+            raise ConfigError(f"data.{exc}") from exc
+    if d.source == "file" and not d.path:
+        raise ConfigError("data.source=file needs data.path (a CSV or Parquet file)")
+    if d.source == "url" and not (d.url and d.sha256 and d.path):
+        raise ConfigError("data.source=url needs data.url, data.sha256 and data.path (where to cache it)")
+    if cfg.trainer.num_threads < 1:
+        raise ConfigError(f"trainer.num_threads={cfg.trainer.num_threads} must be >= 1")

@@ -1,0 +1,63 @@
+"""Preprocess: time order, duplicate rows, constant and ID-like columns, categorical typing.
+
+Nothing here is fitted: the statistics that could leak (scaling, imputation, category
+encoding) are fitted on training rows in `features.py`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from rarewatch.data.schema import LABEL, TIME, feature_columns
+from rarewatch.errors import DataError
+
+
+def clean(
+    df: pd.DataFrame, categorical: list[str], drop_constant: bool, drop_duplicates: bool, nan_policy: str
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    report: dict[str, Any] = {"rows_in": len(df)}
+    df = df.sort_values(TIME, kind="stable").reset_index(drop=True)
+    if drop_duplicates:
+        before = len(df)
+        df = df.drop_duplicates().reset_index(drop=True)
+        report["duplicates_dropped"] = before - len(df)
+    dropped: dict[str, str] = {}
+    for col in feature_columns(df):
+        values = df[col]
+        if drop_constant and values.nunique(dropna=False) <= 1:
+            dropped[col] = "constant"
+        elif _is_row_id(values, col in categorical):
+            dropped[col] = "row identifier"
+    df = df.drop(columns=list(dropped))
+    report["columns_dropped"] = dropped
+    features = feature_columns(df)
+    if not features:
+        raise DataError(f"every feature column was dropped ({dropped}); nothing is left to learn from")
+    numeric = [c for c in features if c not in categorical]
+    nan_counts = {c: int(n) for c, n in df[numeric].isna().sum().items() if n}
+    report["nan_counts"] = nan_counts
+    if nan_counts and nan_policy == "refuse":
+        worst = max(nan_counts, key=nan_counts.__getitem__)
+        raise DataError(
+            f"{len(nan_counts)} feature columns have missing values (most: '{worst}' with {nan_counts[worst]}); "
+            "set preprocess.nan_policy=impute to fill them with training medians, or clean the file"
+        )
+    report["rows_out"] = len(df)
+    report["features"] = features
+    report["positive_rows"] = int(df[LABEL].sum())
+    return df, report
+
+
+def _is_row_id(values: pd.Series, categorical: bool) -> bool:
+    """A column that only numbers or names the rows: unique per row, so it cannot generalise."""
+    if len(values) < 3 or values.isna().any() or values.nunique() != len(values):
+        return False
+    if categorical:
+        return True
+    if pd.api.types.is_numeric_dtype(values) and np.all(np.mod(values.to_numpy(), 1) == 0):
+        steps = np.diff(values.to_numpy())
+        return bool(np.all(steps == 1))
+    return False

@@ -1,0 +1,132 @@
+"""Turn a source table into rarewatch's canonical frame: `time`, `label` (0/1), then the features."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from rarewatch.errors import DataError
+
+TIME = "time"
+LABEL = "label"
+
+
+@dataclass(frozen=True)
+class Schema:
+    time_column: str | None
+    label_column: str
+    positive_label: str
+    drop_columns: list[str]
+    categorical_columns: list[str]
+
+
+def normalise(df: pd.DataFrame, schema: Schema) -> pd.DataFrame:
+    if len(df) == 0:
+        raise DataError("the input table has no rows; check data.path")
+    columns = list(df.columns)
+    _require(schema.label_column, columns, "data.label_column")
+    if schema.time_column is not None:
+        _require(schema.time_column, columns, "data.time_column")
+    for col in schema.drop_columns:
+        _require(col, columns, "data.drop_columns")
+    for col in schema.categorical_columns:
+        _require(col, columns, "data.categorical_columns")
+    reserved = {TIME, LABEL} - {schema.time_column, schema.label_column}
+    clash = [c for c in columns if c in reserved and c not in schema.drop_columns]
+    if clash:
+        raise DataError(
+            f"feature column '{clash[0]}' has a name rarewatch reserves; add it to data.drop_columns "
+            "or rename it in the file"
+        )
+
+    label = to_binary_label(df[schema.label_column], schema.label_column, schema.positive_label)
+    time = (
+        parse_time(df[schema.time_column], schema.time_column)
+        if schema.time_column is not None
+        else pd.Series(np.arange(len(df), dtype=np.int64))
+    )
+    drop = {schema.label_column, *schema.drop_columns}
+    if schema.time_column is not None:
+        drop.add(schema.time_column)
+    feature_cols = [c for c in columns if c not in drop]
+    if not feature_cols:
+        raise DataError("no feature columns left after removing time, label and data.drop_columns")
+    out = {TIME: time.to_numpy(), LABEL: label}
+    for col in feature_cols:
+        if col in schema.categorical_columns:
+            out[col] = df[col].astype("string").to_numpy(dtype=object)
+        else:
+            out[col] = to_numeric_feature(df[col], col)
+    return pd.DataFrame(out)
+
+
+def to_binary_label(series: pd.Series, name: str, positive: str) -> np.ndarray:
+    if series.isna().any():
+        raise DataError(
+            f"label column '{name}' has {int(series.isna().sum())} missing values "
+            f"(first at row {int(np.flatnonzero(series.isna().to_numpy())[0])}); drop or fill those rows"
+        )
+    text = series.map(_label_text)
+    classes = sorted(text.unique())
+    if len(classes) != 2:
+        raise DataError(
+            f"label column '{name}' has {len(classes)} classes ({', '.join(classes[:10])}); rarewatch needs "
+            f"exactly two (normal and positive); map the classes to two in the file, or pick another label column"
+        )
+    if positive not in classes:
+        raise DataError(
+            f"data.positive_label='{positive}' is not a value of label column '{name}' (values: "
+            f"{', '.join(classes)}); set data.positive_label to one of them"
+        )
+    return (text == positive).to_numpy(dtype=np.int64)
+
+
+def _label_text(v: object) -> str:
+    # 1.0 and 1 must compare equal to the configured "1".
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v).strip()
+
+
+def parse_time(series: pd.Series, name: str) -> pd.Series:
+    if pd.api.types.is_datetime64_any_dtype(series) or pd.api.types.is_numeric_dtype(series):
+        if series.isna().any():
+            raise DataError(f"time column '{name}' has {int(series.isna().sum())} missing values")
+        return series.reset_index(drop=True)
+    parsed = pd.to_datetime(series, errors="coerce", format="mixed")
+    bad = parsed.isna() & series.notna() | series.isna()
+    if bad.any():
+        i = int(np.flatnonzero(bad.to_numpy())[0])
+        raise DataError(
+            f"time column '{name}' has {int(bad.sum())} values that are not timestamps "
+            f"(first: {series.iloc[i]!r} at row {i}); fix them, or set data.time_column=null for unordered rows"
+        )
+    return parsed.reset_index(drop=True)
+
+
+def to_numeric_feature(series: pd.Series, name: str) -> np.ndarray:
+    if pd.api.types.is_bool_dtype(series):
+        return series.astype(np.float64).to_numpy()
+    if pd.api.types.is_numeric_dtype(series):
+        return series.astype(np.float64).to_numpy()
+    converted = pd.to_numeric(series, errors="coerce")
+    bad = converted.isna() & series.notna()
+    if bad.any():
+        i = int(np.flatnonzero(bad.to_numpy())[0])
+        raise DataError(
+            f"feature column '{name}' has non-numeric values (first: {series.iloc[i]!r} at row {i}, "
+            f"{int(bad.sum())} in all); list it in data.categorical_columns or data.drop_columns"
+        )
+    return converted.astype(np.float64).to_numpy()
+
+
+def feature_columns(df: pd.DataFrame) -> list[str]:
+    return [c for c in df.columns if c not in (TIME, LABEL)]
+
+
+def _require(col: str, columns: list, key: str) -> None:
+    if col not in columns:
+        shown = ", ".join(map(str, columns[:30])) + (" ..." if len(columns) > 30 else "")
+        raise DataError(f"{key}: column '{col}' not found; columns are: {shown}")

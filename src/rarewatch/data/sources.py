@@ -1,0 +1,69 @@
+"""Where raw rows come from: the synthetic generator, a local CSV/Parquet file, or a URL with a sha256."""
+
+from __future__ import annotations
+
+import hashlib
+import urllib.request
+from pathlib import Path
+
+import pandas as pd
+
+from rarewatch.errors import DataError
+
+
+def read_table(path: Path, fmt: str) -> pd.DataFrame:
+    if not path.is_file():
+        raise DataError(f"data file '{path}' not found; set data.path to an existing CSV or Parquet file")
+    if fmt == "auto":
+        suffixes = [s.lower() for s in path.suffixes]
+        if ".parquet" in suffixes or ".pq" in suffixes:
+            fmt = "parquet"
+        elif any(s in (".csv", ".txt", ".data") for s in suffixes):
+            fmt = "csv"
+        else:
+            raise DataError(
+                f"cannot tell the format of '{path}' from its name; set data.format to csv or parquet"
+            )
+    if path.stat().st_size == 0:
+        raise DataError(f"data file '{path}' is empty (0 bytes)")
+    try:
+        if fmt == "parquet":
+            return pd.read_parquet(path)
+        # utf-8-sig strips a byte-order mark, which would otherwise glue itself to the first column name.
+        df = pd.read_csv(path, encoding="utf-8-sig", skipinitialspace=True)
+    except (ValueError, OSError, pd.errors.ParserError) as exc:
+        raise DataError(f"cannot read '{path}' as {fmt}: {exc}") from exc
+    df.columns = [str(c).strip() for c in df.columns]
+    return df
+
+
+def file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def fetch_url(url: str, sha256: str, target: Path) -> Path:
+    """Download once into `target`; a cached or fresh file must match the expected sha256."""
+    if target.is_file() and file_sha256(target) == sha256.lower():
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.part")
+    try:
+        with urllib.request.urlopen(url, timeout=60) as response, tmp.open("wb") as out:
+            while block := response.read(1 << 20):
+                out.write(block)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise DataError(f"cannot download data.url='{url}': {exc}; download it by hand and use source=file") from exc
+    got = file_sha256(tmp)
+    if got != sha256.lower():
+        tmp.unlink()
+        raise DataError(
+            f"data.url='{url}' has sha256 {got}, expected data.sha256={sha256}; the file changed upstream "
+            "or the checksum in the config is wrong"
+        )
+    tmp.replace(target)
+    return target

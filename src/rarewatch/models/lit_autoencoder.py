@@ -1,0 +1,54 @@
+"""LightningModule for reconstruction models: one shared step for train, val and test."""
+
+from __future__ import annotations
+
+import copy
+
+import lightning as L
+import torch
+from torch import nn
+
+
+class ReconstructionModule(L.LightningModule):
+    def __init__(self, net: nn.Module, learning_rate: float, weight_decay: float) -> None:
+        super().__init__()
+        self.net = net
+        self.learning_rate = learning_rate
+        self.weight_decay = weight_decay
+
+    def _step(self, batch: tuple[torch.Tensor, ...], stage: str) -> torch.Tensor:
+        (x,) = batch
+        loss = nn.functional.mse_loss(self.net(x), x)
+        self.log(f"{stage}_loss", loss, prog_bar=True, on_epoch=True, on_step=False, batch_size=len(x))
+        return loss
+
+    def training_step(self, batch: tuple[torch.Tensor, ...], batch_idx: int) -> torch.Tensor:
+        return self._step(batch, "train")
+
+    def validation_step(self, batch: tuple[torch.Tensor, ...], batch_idx: int) -> torch.Tensor:
+        return self._step(batch, "val")
+
+    def test_step(self, batch: tuple[torch.Tensor, ...], batch_idx: int) -> torch.Tensor:
+        return self._step(batch, "test")
+
+    def configure_optimizers(self) -> torch.optim.Optimizer:
+        return torch.optim.Adam(self.parameters(), lr=self.learning_rate, weight_decay=self.weight_decay)
+
+
+class History(L.Callback):
+    """Per-epoch losses, and the weights of the best validation epoch (restored after fit)."""
+
+    def __init__(self) -> None:
+        self.rows: list[dict[str, float]] = []
+        self.best_loss = float("inf")
+        self.best_state: dict[str, torch.Tensor] | None = None
+        self.best_epoch = -1
+
+    def on_train_epoch_end(self, trainer: L.Trainer, module: L.LightningModule) -> None:
+        metrics = {k: float(v) for k, v in trainer.callback_metrics.items() if k.endswith("_loss")}
+        self.rows.append({"epoch": trainer.current_epoch, **metrics})
+        val = metrics.get("val_loss", metrics.get("train_loss", float("inf")))
+        if val < self.best_loss:
+            self.best_loss = val
+            self.best_epoch = trainer.current_epoch
+            self.best_state = copy.deepcopy(module.net.state_dict())

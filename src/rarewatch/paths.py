@@ -1,0 +1,61 @@
+"""The file contract between stages (DESIGN.md); dvc.yaml names the same paths."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Paths:
+    root: Path
+
+    @property
+    def raw(self) -> Path:
+        return self.root / "data" / "raw" / "data.parquet"
+
+    @property
+    def interim(self) -> Path:
+        return self.root / "data" / "interim" / "data.parquet"
+
+    @property
+    def processed(self) -> Path:
+        return self.root / "data" / "processed" / "data.parquet"
+
+    @property
+    def events(self) -> Path:
+        return self.root / "data" / "processed" / "events.parquet"
+
+    def split(self, name: str) -> Path:
+        return self.root / "data" / "split" / f"{name}.parquet"
+
+    @property
+    def model_dir(self) -> Path:
+        return self.root / "models"
+
+    def scores(self, name: str) -> Path:
+        return self.root / "data" / "scores" / f"{name}.parquet"
+
+    @property
+    def eval_metrics(self) -> Path:
+        return self.root / "metrics" / "eval.json"
+
+    @property
+    def eval_plots(self) -> Path:
+        return self.root / "metrics" / "plots" / "evaluate"
+
+    @property
+    def cost_metrics(self) -> Path:
+        return self.root / "metrics" / "cost.json"
+
+    @property
+    def cost_plots(self) -> Path:
+        return self.root / "metrics" / "plots" / "cost"
+
+    @property
+    def train_metrics(self) -> Path:
+        return self.root / "metrics" / "train.json"
+
+    @property
+    def run_info(self) -> Path:
+        return self.root / "metrics" / "run.json"

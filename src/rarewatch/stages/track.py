@@ -1,0 +1,28 @@
+"""Stage track: record this pipeline execution as one MLflow run (see rarewatch.tracking)."""
+
+from __future__ import annotations
+
+import logging
+
+from rarewatch.artifacts import write_json
+from rarewatch.config import Config
+from rarewatch.paths import Paths
+from rarewatch.tracking import log_pipeline_run
+
+log = logging.getLogger(__name__)
+
+
+def execute(cfg: Config, paths: Paths) -> None:
+    info = log_pipeline_run(cfg, paths, tracking_root=paths.root)
+    write_json(info, paths.run_info)
+    log.info("MLflow run %s in %s", info["run_id"], info["tracking_uri"])
+
+
+def main(argv: list[str] | None = None) -> None:
+    from rarewatch.stages.runner import stage_main
+
+    stage_main("track", execute, argv)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,72 @@
+"""Print the result of the last pipeline run: the figures a user reads first, and where to look next."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from rarewatch.paths import Paths
+
+
+def _f(x: float | None, digits: int = 3) -> str:
+    return "n/a" if x is None else f"{x:.{digits}f}"
+
+
+def render(eval_m: dict[str, Any], cost_m: dict[str, Any], run: dict[str, Any] | None, console: Console) -> None:
+    ranking = Table(title="Ranking (from continuous scores)", title_justify="left")
+    for col in ("split", "ROC-AUC", "PR-AUC", "PR-AUC no skill", "rows", "positives"):
+        ranking.add_column(col, justify="right" if col != "split" else "left")
+    for split in ("val", "test"):
+        m = eval_m[split]
+        ranking.add_row(split, _f(m["roc_auc"]), _f(m["pr_auc"]), _f(m["pr_auc_no_skill"], 4),
+                        str(m["n_rows"]), str(m["n_positive"]))
+    console.print(ranking)
+
+    thr = Table(title="Thresholds chosen on validation, applied to test", title_justify="left")
+    for col in ("strategy", "threshold", "test precision", "test recall", "test F1", "TN", "FP", "FN", "TP"):
+        thr.add_column(col, justify="left" if col == "strategy" else "right")
+    for name, entry in eval_m["thresholds"].items():
+        t = entry["test"]
+        if t is None:
+            thr.add_row(name, "skipped", *[""] * 7)
+            continue
+        thr.add_row(name, f"{entry['value']:.4g}", _f(t["precision"]), _f(t["recall"]), _f(t["f1"]),
+                    *(str(t[k]) for k in ("tn", "fp", "fn", "tp")))
+    console.print(thr)
+
+    c = cost_m["cost_matrix"]
+    console.print(
+        f"Cost matrix TN {c['tn']:g} / FP {c['fp']:g} / FN {c['fn']:g} / TP {c['tp']:g}: "
+        f"best-cost threshold [bold]{cost_m['best_threshold']:.4g}[/] (on validation); "
+        f"test cost [bold]{cost_m['test_cost']:,.0f}[/] vs {cost_m['test_no_alarm_cost']:,.0f} with no alarms "
+        f"(savings {cost_m['test_savings']:,.0f}"
+        + (f", {cost_m['test_savings_fraction']:.1%})" if cost_m["test_savings_fraction"] is not None else ")")
+    )
+    for w in eval_m.get("warnings", []):
+        console.print(f"[yellow]warning:[/] {w}")
+    if run:
+        console.print(f"MLflow run {run['run_id']} in {run['tracking_uri']}")
+    console.print("Open the MLflow UI: [bold]make ui[/] (http://127.0.0.1:5000)   "
+                  "Plots offline: [bold]make plots[/] (dvc_plots/index.html)")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="rarewatch-summary", description=__doc__)
+    parser.add_argument("--root", default=".", help="project directory holding metrics/")
+    args = parser.parse_args(argv)
+    paths = Paths(Path(args.root))
+    console = Console(width=120) if not Console().is_terminal else Console()
+    if not paths.eval_metrics.is_file() or not paths.cost_metrics.is_file():
+        console.print("no results yet: run `dvc repro` first")
+        raise SystemExit(1)
+    run = json.loads(paths.run_info.read_text()) if paths.run_info.is_file() else None
+    render(json.loads(paths.eval_metrics.read_text()), json.loads(paths.cost_metrics.read_text()), run, console)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,126 @@
+"""The one module that talks to MLflow.
+
+A pipeline execution becomes one MLflow run, assembled from the files the stages wrote (config,
+metrics, plots, model, data hash). Logging from files rather than from inside each stage means a
+partial `dvc repro` (say, only `cost` after a cost-matrix change) still yields a complete,
+comparable run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from rarewatch.config import Config, flatten, to_dict
+from rarewatch.data.sources import file_sha256
+from rarewatch.paths import Paths
+
+os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+
+
+def resolve_uri(uri: str | None, root: Path) -> str:
+    """Config value, else $MLFLOW_TRACKING_URI, else an absolute SQLite file in the project root.
+
+    Absolute, because a relative sqlite path inside `dvc exp run --queue`'s temporary copy of the
+    repository would silently vanish with it; and never ./mlruns, which MLflow 3.13+ refuses.
+    """
+    if uri:
+        return uri
+    return os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{root.resolve() / 'mlflow.db'}"
+
+
+def _mlflow():  # noqa: ANN202 - importing mlflow costs seconds; only tracking code pays it
+    import mlflow
+
+    return mlflow
+
+
+@contextmanager
+def parent_run(cfg: Config, root: Path, name: str) -> Iterator[str]:
+    """A parent run for a sweep; its jobs nest under it."""
+    mlflow = _mlflow()
+    mlflow.set_tracking_uri(resolve_uri(cfg.tracking.uri, root))
+    mlflow.set_experiment(cfg.tracking.experiment)
+    with mlflow.start_run(run_name=name, tags={"rarewatch.kind": "sweep", **git_tags(root)}) as run:
+        yield run.info.run_id
+
+
+def metric_values(eval_m: dict[str, Any], cost_m: dict[str, Any], train_m: dict[str, Any]) -> dict[str, float]:
+    """The flat metric names every run carries, so runs compare column by column in the UI."""
+    out: dict[str, Any] = {}
+    for split in ("val", "test"):
+        for key in ("roc_auc", "pr_auc", "pr_auc_no_skill"):
+            out[f"{split}.{key}"] = eval_m[split][key]
+    for name, entry in eval_m["thresholds"].items():
+        out[f"threshold.{name}"] = entry["value"]
+        for split in ("val", "test"):
+            for key, value in (entry[split] or {}).items():
+                out[f"{split}.{name}.{key}"] = value
+    for key in ("best_threshold", "val_cost", "val_no_alarm_cost", "test_cost", "test_no_alarm_cost",
+                "test_savings", "test_savings_fraction"):
+        out[f"cost.{key}"] = cost_m[key]
+    for key in ("train_seconds", "epochs", "samples_per_second", "final_train_loss", "final_val_loss"):
+        out[f"train.{key}"] = train_m.get(key)
+    return {k: float(v) for k, v in out.items() if v is not None}
+
+
+def log_pipeline_run(
+    cfg: Config, paths: Paths, tracking_root: Path, parent_run_id: str | None = None, run_name: str | None = None
+) -> dict[str, str]:
+    """Log one complete run from the stage outputs under `paths`; returns its ids for metrics/run.json."""
+    mlflow = _mlflow()
+    uri = resolve_uri(cfg.tracking.uri, tracking_root)
+    mlflow.set_tracking_uri(uri)
+    experiment = mlflow.set_experiment(cfg.tracking.experiment)
+    eval_m = json.loads(paths.eval_metrics.read_text())
+    cost_m = json.loads(paths.cost_metrics.read_text())
+    train_m = json.loads(paths.train_metrics.read_text())
+    tags = {
+        **git_tags(tracking_root),
+        "data.sha256": file_sha256(paths.raw),
+        "dataset": cfg.data.name,
+        "model": cfg.model.name,
+    }
+    if parent_run_id:
+        tags["mlflow.parentRunId"] = parent_run_id
+    with mlflow.start_run(run_name=run_name or f"{cfg.model.name}-{cfg.data.name}", tags=tags) as run:
+        params = {k: _param(v) for k, v in flatten(to_dict(cfg)).items()}
+        mlflow.log_params(params)
+        mlflow.log_metrics(metric_values(eval_m, cost_m, train_m))
+        for row in train_m.get("history", []):
+            step = int(row["epoch"])
+            mlflow.log_metrics({f"epoch.{k}": float(v) for k, v in row.items() if k != "epoch"}, step=step)
+        mlflow.log_dict(to_dict(cfg), "config.yaml")
+        mlflow.log_dict(eval_m, "metrics/eval.json")
+        mlflow.log_dict(cost_m, "metrics/cost.json")
+        for directory in (paths.eval_plots, paths.cost_plots):
+            for png in sorted(directory.glob("*.png")):
+                mlflow.log_artifact(str(png), "plots")
+        if cfg.tracking.log_model:
+            mlflow.log_artifacts(str(paths.model_dir), "model")
+        return {"run_id": run.info.run_id, "experiment_id": experiment.experiment_id, "tracking_uri": uri}
+
+
+def _param(value: Any) -> str:
+    text = json.dumps(value) if isinstance(value, list | dict) else str(value)
+    return text[:6000]
+
+
+def git_tags(root: Path) -> dict[str, str]:
+    def git(*args: str) -> str | None:
+        try:
+            out = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, timeout=10)
+        except OSError:
+            return None
+        return out.stdout.strip() if out.returncode == 0 else None
+
+    commit = git("rev-parse", "HEAD")
+    if commit is None:
+        return {}
+    dirty = bool(git("status", "--porcelain", "--untracked-files=no"))
+    return {"mlflow.source.git.commit": commit, "git.dirty": str(dirty).lower()}
