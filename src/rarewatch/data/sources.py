@@ -25,7 +25,10 @@ def read_table(path: Path, fmt: str) -> pd.DataFrame:
                 f"cannot tell the format of '{path}' from its name; set data.format to csv or parquet"
             )
     if path.stat().st_size == 0:
-        raise DataError(f"data file '{path}' is empty (0 bytes)")
+        raise DataError(
+            f"data file '{path}' is empty (0 bytes); point data.path at a CSV or Parquet file with a header "
+            "and data rows"
+        )
     try:
         if fmt == "parquet":
             return pd.read_parquet(path)
@@ -34,6 +37,11 @@ def read_table(path: Path, fmt: str) -> pd.DataFrame:
     except (ValueError, OSError, pd.errors.ParserError) as exc:
         raise DataError(f"cannot read '{path}' as {fmt}: {exc}") from exc
     df.columns = [str(c).strip() for c in df.columns]
+    if len(df) == 0:
+        raise DataError(
+            f"data file '{path}' has a header ({', '.join(df.columns[:10])}) but no data rows; "
+            "point data.path at a file with rows"
+        )
     return df
 
 

@@ -43,7 +43,9 @@ def check_scores(labels: np.ndarray, scores: np.ndarray) -> None:
 
 def confusion_at(labels: np.ndarray, scores: np.ndarray, threshold: float) -> Confusion:
     check_scores(labels, scores)
-    alarm = scores >= threshold
+    # Compare in float64: thresholds are float64 (midpoints, the float just above the max), and a
+    # float32 comparison would round them back onto a score.
+    alarm = np.asarray(scores, dtype=np.float64) >= threshold
     pos = labels == 1
     return Confusion(
         tn=int((~alarm & ~pos).sum()),

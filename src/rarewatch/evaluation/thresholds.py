@@ -49,7 +49,13 @@ def confusion_curve(labels: np.ndarray, scores: np.ndarray) -> ConfusionCurve:
     tp = pos_from[first]
     alarms = n - first
     fp = alarms - tp
-    thresholds = np.concatenate([[uniq[0]], (uniq[:-1] + uniq[1:]) / 2, [np.nextafter(uniq[-1], np.inf)]])
+    lo, hi = uniq[:-1], uniq[1:]
+    with np.errstate(over="ignore"):
+        mid = (lo + hi) / 2
+    # Between adjacent floats the midpoint rounds to `lo` (or overflows to inf); `hi` itself then
+    # gives the same alarms (score >= hi) that the counts describe.
+    mid = np.where((mid > lo) & (mid <= hi), mid, hi)
+    thresholds = np.concatenate([[uniq[0]], mid, [np.nextafter(uniq[-1], np.inf)]])
     tp = np.concatenate([tp, [0]])
     fp = np.concatenate([fp, [0]])
     return ConfusionCurve(

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-import warnings
 from collections.abc import Callable
 from pathlib import Path
 
@@ -27,7 +26,6 @@ def stage_main(name: str, execute: Callable[[Config, Paths], None], argv: list[s
     # Lightning's start-up banner (GPU/TPU availability, tips) is noise in a pipeline log.
     logging.getLogger("lightning.pytorch.utilities.rank_zero").setLevel(logging.WARNING)
     logging.captureWarnings(True)
-    warnings.filterwarnings("ignore", message=".*LeafSpec.*is deprecated.*")
     try:
         cfg = load_config(args.params)
         execute(cfg, Paths(Path(args.root).resolve()))

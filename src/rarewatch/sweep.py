@@ -1,0 +1,160 @@
+"""`rarewatch-sweep`: Hydra app over conf/, running the pipeline in-process once per job.
+
+    rarewatch-sweep -m model.hidden_dims='[32,16,32]','[64,32,64]' threshold.percentile=90,95,99
+
+Each job is one MLflow run nested under one parent run per sweep; the sweep ends with a table
+of its jobs sorted by validation cost. Jobs share trained models where only threshold or cost
+settings differ (see rarewatch.pipeline). For parallel jobs, add
+`hydra/launcher=joblib hydra.launcher.n_jobs=2 trainer.num_threads=1`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import hydra
+from hydra.core.hydra_config import HydraConfig
+from hydra.experimental.callback import Callback
+from omegaconf import DictConfig, OmegaConf
+
+from rarewatch.composition import CONF_DIR
+from rarewatch.config import Config, config_from_dict
+from rarewatch.errors import RarewatchError
+
+log = logging.getLogger("rarewatch.sweep")
+PARENT_RUN_ENV = "RAREWATCH_SWEEP_PARENT_RUN_ID"
+RESULT_FILE = "result.json"
+CACHE_DIR = ".rarewatch/cache"
+
+
+def typed(cfg: DictConfig) -> Config:
+    return config_from_dict(OmegaConf.to_container(cfg, resolve=True), source="sweep config")
+
+
+def run_job(cfg: Config, job_dir: Path, project_dir: Path, overrides: list[str]) -> dict[str, Any]:
+    from rarewatch.pipeline import run_pipeline
+    from rarewatch.tracking import log_pipeline_run
+
+    parent = os.environ.get(PARENT_RUN_ENV)
+    if parent is None and HydraConfig.get().mode.name == "MULTIRUN":
+        log.warning("no MLflow parent run for this sweep (see the warning at its start); logging a top-level run")
+    result = run_pipeline(cfg, job_dir, project_dir / CACHE_DIR)
+    run = log_pipeline_run(cfg, result.paths, tracking_root=project_dir,
+                           parent_run_id=parent,
+                           run_name=" ".join(overrides) or "defaults")
+    eval_m = json.loads(result.paths.eval_metrics.read_text())
+    cost_m = json.loads(result.paths.cost_metrics.read_text())
+    summary = {
+        "overrides": " ".join(overrides),
+        "val_cost": cost_m["val_cost"],
+        "test_cost": cost_m["test_cost"],
+        "test_savings": cost_m["test_savings"],
+        "test_roc_auc": eval_m["test"]["roc_auc"],
+        "test_pr_auc": eval_m["test"]["pr_auc"],
+        "best_threshold": cost_m["best_threshold"],
+        "model_reused": result.model_reused,
+        "run_id": run["run_id"],
+    }
+    (job_dir / RESULT_FILE).write_text(json.dumps(summary, indent=2))
+    return summary
+
+
+def sweep_table(sweep_dir: Path) -> list[dict[str, Any]]:
+    rows = [json.loads(p.read_text()) for p in sweep_dir.glob(f"*/{RESULT_FILE}")]
+    return sorted(rows, key=lambda r: r["val_cost"])
+
+
+def print_table(rows: list[dict[str, Any]]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"Sweep: {len(rows)} jobs, sorted by validation cost", title_justify="left")
+    for col in ("overrides", "val cost", "test cost", "test savings", "test ROC-AUC", "test PR-AUC", "model"):
+        table.add_column(col, justify="left" if col == "overrides" else "right")
+    for r in rows:
+        table.add_row(
+            r["overrides"] or "(defaults)", f"{r['val_cost']:,.0f}", f"{r['test_cost']:,.0f}",
+            f"{r['test_savings']:,.0f}", _f(r["test_roc_auc"]), _f(r["test_pr_auc"]),
+            "reused" if r["model_reused"] else "trained",
+        )
+    Console(width=140).print(table)
+
+
+def _f(x: float | None) -> str:
+    return "n/a" if x is None else f"{x:.3f}"
+
+
+class SweepCallback(Callback):
+    """One MLflow parent run per multirun; prints and logs the job table at the end."""
+
+    def __init__(self) -> None:
+        self.parent_run_id: str | None = None
+        self.uri: str | None = None
+
+    def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
+        from mlflow import MlflowClient
+
+        from rarewatch.tracking import git_tags, resolve_uri
+
+        cfg = typed(_without_hydra(config))
+        project = Path.cwd()
+        self.uri = resolve_uri(cfg.tracking.uri, project)
+        client = MlflowClient(self.uri)
+        exp = client.get_experiment_by_name(cfg.tracking.experiment)
+        exp_id = exp.experiment_id if exp else client.create_experiment(cfg.tracking.experiment)
+        overrides = " ".join(config.hydra.overrides.task)  # HydraConfig is only set inside jobs
+        run = client.create_run(exp_id, run_name=f"sweep {overrides}".strip(),
+                                tags={"rarewatch.kind": "sweep", **git_tags(project)})
+        self.parent_run_id = run.info.run_id
+        # Environment, not a global: joblib's worker processes inherit it.
+        os.environ[PARENT_RUN_ENV] = self.parent_run_id
+
+    def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
+        from mlflow import MlflowClient
+
+        rows = sweep_table(Path(config.hydra.sweep.dir))
+        print_table(rows)
+        if self.parent_run_id and self.uri:
+            client = MlflowClient(self.uri)
+            client.log_text(self.parent_run_id, json.dumps(rows, indent=2), "sweep_jobs.json")
+            if rows:
+                client.log_metric(self.parent_run_id, "best_val_cost", rows[0]["val_cost"])
+            client.set_terminated(self.parent_run_id)
+        os.environ.pop(PARENT_RUN_ENV, None)
+
+
+def _without_hydra(config: DictConfig) -> DictConfig:
+    return OmegaConf.create({k: v for k, v in OmegaConf.to_container(config).items() if k != "hydra"})
+
+
+# Absolute: relative config paths resolve against the package, and conf/ sits beside src/.
+@hydra.main(config_path=str(CONF_DIR), config_name="sweep", version_base=None)
+def _app(cfg: DictConfig) -> float:
+    hc = HydraConfig.get()
+    try:
+        config = typed(cfg)
+        summary = run_job(config, Path(hc.runtime.output_dir), Path(hc.runtime.cwd), list(hc.overrides.task))
+    except RarewatchError as exc:
+        log.error("job %s failed: %s", hc.job.num if hc.mode.name == "MULTIRUN" else "", exc)
+        raise
+    if hc.mode.name != "MULTIRUN":
+        print_table([summary])
+    return summary["val_cost"]
+
+
+def main() -> None:
+    logging.getLogger("lightning.pytorch.utilities.rank_zero").setLevel(logging.WARNING)
+    try:
+        _app()
+    except RarewatchError as exc:
+        print(f"rarewatch-sweep: error: {exc}", file=sys.stderr)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()
