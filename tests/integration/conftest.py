@@ -42,6 +42,9 @@ def repo_copy(tmp_path: Path) -> Path:
             (dest / rel).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(src, dest / rel)
     sh(["git", "init", "-q"], dest)
-    sh(["git", "-c", "user.name=t", "-c", "user.email=t@t", "add", "-A"], dest)
-    sh(["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "copy"], dest)
+    # `dvc exp run` commits experiment refs: the copy needs an identity even on a bare CI machine.
+    sh(["git", "config", "user.name", "rarewatch tests"], dest)
+    sh(["git", "config", "user.email", "tests@rarewatch.invalid"], dest)
+    sh(["git", "add", "-A"], dest)
+    sh(["git", "commit", "-qm", "copy"], dest)
     return dest
