@@ -1,0 +1,138 @@
+"""Shared fixtures: a small, fast configuration built from the project's params.yaml.
+
+`small_config(**overrides)` returns a checked `rarewatch.config.Config`; `small_params(**overrides)`
+the plain dict behind it; `write_params(params)` writes such a dict as YAML into the test's tmp_path.
+
+Overrides:
+- `section__key=value` sets one nested value (`preprocess__nan_policy="refuse"`,
+  `data__synthetic__n_rows=500`);
+- `section=value` replaces a whole section (`cost={"tn": 0, "fp": 1, "fn": 10, "tp": 1}`);
+- `model="isolation_forest"` (a string) picks one of the small model presets below.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from rarewatch.config import Config, config_from_dict
+
+PROJECT_PARAMS = Path(__file__).resolve().parents[1] / "params.yaml"
+
+# Small enough for a whole pipeline in seconds, large enough that every split has positives:
+# ~0.02 * 3000 = 60 event rows, so roughly 30 events and 60 early-warning rows at horizon 2.
+SMALL_SYNTHETIC: dict[str, Any] = {
+    "n_rows": 3000,
+    "n_channels": 8,
+    "n_latent": 2,
+    "precursor_channels": 3,
+    "event_rate": 0.02,  # allowed: < mean event length / min spacing = 2 / 23 = 0.087
+    "grade_block_rows": 500,
+    "seed": 7,
+}
+
+SMALL_MODELS: dict[str, dict[str, Any]] = {
+    "dense_ae": {
+        "name": "dense_ae",
+        "train_on": "normal",
+        "hidden_dims": [8, 4, 8],
+        "activation": "relu",
+        "dropout": 0.0,
+        "learning_rate": 0.01,
+        "weight_decay": 0.0,
+        "batch_size": 256,
+        "max_epochs": 2,
+        "patience": 5,
+    },
+    "isolation_forest": {
+        "name": "isolation_forest",
+        "train_on": "normal",
+        "n_estimators": 25,
+        "max_samples": 128,
+        "max_features": 1.0,
+    },
+}
+
+
+def _base_params() -> dict[str, Any]:
+    params = yaml.safe_load(PROJECT_PARAMS.read_text())
+    params["data"]["synthetic"].update(SMALL_SYNTHETIC)
+    params["model"] = copy.deepcopy(SMALL_MODELS["dense_ae"])
+    params["trainer"].update(
+        {"accelerator": "cpu", "devices": 1, "progress_bar": False, "deterministic": True}
+    )
+    params["tracking"]["uri"] = None
+    # Pinned so tuning params.yaml cannot silently change what the pipeline tests see.
+    params["threshold"]["strategies"] = ["percentile", "max_f1", "min_cost"]
+    params["label_shift"]["horizon"] = 2
+    params["split"].update({"method": "time", "train_fraction": 0.6, "val_fraction": 0.2, "gap_rows": 10})
+    return params
+
+
+def make_params(**overrides: Any) -> dict[str, Any]:
+    params = _base_params()
+    for key, value in overrides.items():
+        if key == "model" and isinstance(value, str):
+            value = SMALL_MODELS[value]
+        *parents, leaf = key.split("__")
+        node = params
+        for part in parents:
+            node = node[part]
+        node[leaf] = copy.deepcopy(value)
+    return params
+
+
+@pytest.fixture(scope="session")
+def small_params() -> Callable[..., dict[str, Any]]:
+    return make_params
+
+
+@pytest.fixture(scope="session")
+def small_config() -> Callable[..., Config]:
+    def factory(**overrides: Any) -> Config:
+        return config_from_dict(make_params(**overrides), source="small_config")
+
+    return factory
+
+
+@pytest.fixture
+def write_params(tmp_path: Path) -> Callable[..., Path]:
+    """Write a params dict (default: the small one) as YAML; returns the file's path."""
+
+    def writer(params: dict[str, Any] | None = None, path: Path | None = None) -> Path:
+        target = path or tmp_path / "params.yaml"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(yaml.safe_dump(params if params is not None else make_params(), sort_keys=False))
+        return target
+
+    return writer
+
+
+def csv_data_section(**overrides: Any) -> dict[str, Any]:
+    """A `data` section for a local CSV file (relative paths resolve against the stage's --root)."""
+    section: dict[str, Any] = {
+        "name": "plant",
+        "source": "file",
+        "path": "source.csv",
+        "url": None,
+        "sha256": None,
+        "format": "auto",
+        "time_column": "time",
+        "label_column": "y",
+        "positive_label": "1",
+        "drop_columns": [],
+        "categorical_columns": [],
+        "synthetic": None,
+    }
+    section.update(overrides)
+    return section
+
+
+@pytest.fixture(scope="session")
+def csv_data() -> Callable[..., dict[str, Any]]:
+    return csv_data_section
