@@ -16,6 +16,7 @@ from rarewatch.config import config_from_dict, load_config
 from rarewatch.errors import ConfigError, DataError
 from rarewatch.paths import Paths
 from rarewatch.stages import ingest, label_shift, preprocess, split, train
+from rarewatch.stages.train import to_rows
 
 OUTPUT_DIRS = ("data", "models", "metrics")
 
@@ -183,7 +184,7 @@ def test_nan_imputed_with_training_median(small_config, csv_data):
     x = features.transform(probe)
     np.testing.assert_array_equal(x[0], x[1])
     assert not np.array_equal(x[0], x[2])
-    assert np.isfinite(detector.score(features.transform(val_df))).all()
+    assert np.isfinite(detector.score(to_rows(val_df, features))).all()
 
 
 # ----------------------------------------------------------------------------- split: no normal training

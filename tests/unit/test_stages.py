@@ -229,11 +229,11 @@ def test_train_fits_on_normal_training_rows(small_config, small_splits, model):
     # a scaler fitted on all rows would have mean ~ 50 * (positives / rows) higher on s00
     assert train_df["s00"].mean() - train_df.loc[train_df["label"] == 0, "s00"].mean() > 0.5
 
-    val_scores = detector.score(features.transform(small_splits["val"]))
+    val_scores = detector.score(train.to_rows(small_splits["val"], features))
     assert val_scores.shape == (len(small_splits["val"]),)
     assert np.isfinite(val_scores).all()
     # higher = more anomalous: the pushed-out rows score above the normal training rows on average
-    train_scores = detector.score(features.transform(train_df))
+    train_scores = detector.score(train.to_rows(train_df, features))
     is_pos = train_df["label"].to_numpy() == 1
     assert train_scores[is_pos].mean() > train_scores[~is_pos].mean()
     if model == "dense_ae":

@@ -9,6 +9,29 @@ from typing import Any, Protocol
 import numpy as np
 
 
+@dataclass(frozen=True)
+class Rows:
+    """One split, in time order: encoded features, 0/1 labels, and the rows' timestamps.
+
+    Row-wise models use `x` (and `y` to pick normal rows); sequence models also need `time` to
+    cut windows at gaps in the time axis (dropped event rows, outages).
+    """
+
+    x: np.ndarray
+    y: np.ndarray
+    time: np.ndarray
+
+    def __post_init__(self) -> None:
+        if not (len(self.x) == len(self.y) == len(self.time)):
+            raise ValueError(f"x, y and time differ in length: {len(self.x)}, {len(self.y)}, {len(self.time)}")
+
+    def __len__(self) -> int:
+        return len(self.y)
+
+    def normal_x(self) -> np.ndarray:
+        return self.x[self.y == 0]
+
+
 @dataclass
 class FitReport:
     """What training did, for the model card and MLflow (per-epoch history for deep models)."""
@@ -23,12 +46,10 @@ class FitReport:
 
 
 class Detector(Protocol):
-    """Higher score = more anomalous. X is already imputed, scaled and encoded (float32)."""
+    """Higher score = more anomalous; `score` returns one value per row of `rows`."""
 
-    def fit(
-        self, x_train: np.ndarray, y_train: np.ndarray, x_val: np.ndarray, y_val: np.ndarray
-    ) -> FitReport: ...
+    def fit(self, train: Rows, val: Rows) -> FitReport: ...
 
-    def score(self, x: np.ndarray) -> np.ndarray: ...
+    def score(self, rows: Rows) -> np.ndarray: ...
 
     def save(self, directory: Path) -> None: ...

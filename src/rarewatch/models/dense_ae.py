@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -12,7 +10,7 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 
 from rarewatch.errors import ConfigError
-from rarewatch.models.base import FitReport
+from rarewatch.models.base import FitReport, Rows
 
 if TYPE_CHECKING:
     from rarewatch.config import TrainerConfig
@@ -55,59 +53,29 @@ class DenseAEDetector:
         self.n_features = n_features
         return DenseAutoencoder(n_features, self.config.hidden_dims, self.config.activation, self.config.dropout)
 
-    def fit(self, x_train: np.ndarray, y_train: np.ndarray, x_val: np.ndarray, y_val: np.ndarray) -> FitReport:
-        import lightning as L
+    def fit(self, train: Rows, val: Rows) -> FitReport:
         import torch
-        from lightning.pytorch.callbacks import EarlyStopping
 
         from rarewatch.models.batches import batch_loader
-        from rarewatch.models.lit_autoencoder import History, ReconstructionModule
+        from rarewatch.models.lit_autoencoder import ReconstructionModule
+        from rarewatch.models.training import fit_module, seed_and_threads
 
-        torch.set_num_threads(self.trainer_config.num_threads)
-        L.seed_everything(self.seed, workers=True, verbose=False)
+        x_train, x_val = _fit_x(train, self.config.train_on), _fit_x(val, self.config.train_on)
+        seed_and_threads(self.seed, self.trainer_config)
         self.net = self._make_net(x_train.shape[1])
         module = ReconstructionModule(self.net, self.config.learning_rate, self.config.weight_decay)
-        train = batch_loader(torch.from_numpy(x_train), batch_size=self.config.batch_size, shuffle=True,
-                             seed=self.seed)
-        val = batch_loader(torch.from_numpy(x_val), batch_size=8192, shuffle=False, seed=self.seed)
-        history = History()
-        callbacks: list[L.Callback] = [history]
-        if self.config.patience > 0:
-            callbacks.append(EarlyStopping("val_loss", patience=self.config.patience, mode="min"))
-        trainer = L.Trainer(
-            accelerator=self.trainer_config.accelerator,
-            devices=self.trainer_config.devices,
-            deterministic=self.trainer_config.deterministic,
-            enable_progress_bar=self.trainer_config.progress_bar,
+        return fit_module(
+            module,
+            batch_loader(torch.from_numpy(x_train), batch_size=self.config.batch_size, shuffle=True, seed=self.seed),
+            batch_loader(torch.from_numpy(x_val), batch_size=8192, shuffle=False, seed=self.seed),
             max_epochs=self.config.max_epochs,
-            callbacks=callbacks,
-            logger=False,
-            enable_checkpointing=False,
-            enable_model_summary=False,
-            num_sanity_val_steps=0,
-        )
-        with warnings.catch_warnings():
-            # The in-memory batches need no worker processes; Lightning's hint about them is noise here.
-            warnings.filterwarnings("ignore", message=".*does not have many workers.*")
-            # Lightning 2.6 trips over its own deprecation (LeafSpec) inside fit; not ours to fix.
-            warnings.filterwarnings("ignore", message=".*LeafSpec.*is deprecated.*")
-            start = time.perf_counter()
-            trainer.fit(module, train, val)
-            seconds = time.perf_counter() - start
-        if history.best_state is not None:
-            self.net.load_state_dict(history.best_state)
-        epochs = len(history.rows)
-        return FitReport(
-            train_rows=len(x_train),
-            val_rows=len(x_val),
-            seconds=seconds,
-            epochs=epochs,
-            samples_per_second=len(x_train) * epochs / seconds if seconds > 0 else None,
-            history=history.rows,
-            extra={"best_epoch": history.best_epoch, "best_val_loss": history.best_loss},
+            patience=self.config.patience,
+            trainer=self.trainer_config,
+            train_samples=len(x_train),
+            val_samples=len(x_val),
         )
 
-    def score(self, x: np.ndarray) -> np.ndarray:
+    def score(self, rows: Rows) -> np.ndarray:
         import torch
 
         from rarewatch.models.nets import reconstruction_error
@@ -115,7 +83,7 @@ class DenseAEDetector:
         if self.net is None:
             raise RuntimeError("score() before fit() or load()")
         torch.set_num_threads(self.trainer_config.num_threads)
-        return reconstruction_error(self.net, torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32))).numpy()
+        return reconstruction_error(self.net, torch.from_numpy(np.ascontiguousarray(rows.x, dtype=np.float32))).numpy()
 
     def save(self, directory: Path) -> None:
         import torch
@@ -137,3 +105,7 @@ def load(directory: Path, config: Config, trainer: TrainerConfig) -> DenseAEDete
     det.net.load_state_dict(torch.load(directory / "weights.pt", weights_only=True))
     det.net.eval()
     return det
+
+
+def _fit_x(rows: Rows, train_on: str) -> np.ndarray:
+    return rows.normal_x() if train_on == "normal" else rows.x

@@ -11,7 +11,7 @@ from typing import Literal
 import numpy as np
 from sklearn.ensemble import IsolationForest
 
-from rarewatch.models.base import FitReport
+from rarewatch.models.base import FitReport, Rows
 
 
 @dataclass(frozen=True)
@@ -34,15 +34,16 @@ class IsolationForestDetector:
             n_jobs=1,
         )
 
-    def fit(self, x_train: np.ndarray, y_train: np.ndarray, x_val: np.ndarray, y_val: np.ndarray) -> FitReport:
+    def fit(self, train: Rows, val: Rows) -> FitReport:
+        x_train = train.normal_x() if self.config.train_on == "normal" else train.x
         start = time.perf_counter()
         if self.config.max_samples > len(x_train):
             self.forest.set_params(max_samples=len(x_train))
         self.forest.fit(x_train)
-        return FitReport(train_rows=len(x_train), val_rows=len(x_val), seconds=time.perf_counter() - start)
+        return FitReport(train_rows=len(x_train), val_rows=len(val), seconds=time.perf_counter() - start)
 
-    def score(self, x: np.ndarray) -> np.ndarray:
-        return -self.forest.score_samples(x)
+    def score(self, rows: Rows) -> np.ndarray:
+        return -self.forest.score_samples(rows.x)
 
     def save(self, directory: Path) -> None:
         with (directory / "forest.pkl").open("wb") as f:

@@ -15,7 +15,7 @@ from types import ModuleType
 
 from rarewatch.errors import ConfigError
 
-_NOT_FAMILIES = {"base", "registry", "nets", "lit_autoencoder", "batches"}
+_NOT_FAMILIES = {"base", "registry", "nets", "lit_autoencoder", "batches", "training"}
 
 
 def available() -> list[str]:

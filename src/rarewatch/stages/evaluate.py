@@ -19,13 +19,13 @@ from rarewatch.evaluation.metrics import Confusion, confusion_at, ranking_metric
 from rarewatch.evaluation.thresholds import max_f1_threshold, min_cost_threshold, percentile_threshold
 from rarewatch.models.base import Detector
 from rarewatch.paths import Paths
-from rarewatch.stages.train import load
+from rarewatch.stages.train import load, to_rows
 
 log = logging.getLogger(__name__)
 
 
 def score_frame(df: pd.DataFrame, features: FeaturePipeline, detector: Detector) -> pd.DataFrame:
-    scores = np.asarray(detector.score(features.transform(df)), dtype=np.float64)
+    scores = np.asarray(detector.score(to_rows(df, features)), dtype=np.float64)
     return pd.DataFrame({TIME: df[TIME].to_numpy(), LABEL: df[LABEL].to_numpy(), "score": scores})
 
 

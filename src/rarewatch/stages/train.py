@@ -14,9 +14,9 @@ import pandas as pd
 from rarewatch.artifacts import atomic_dir, read_parquet, write_json
 from rarewatch.config import Config, to_dict
 from rarewatch.data.features import FeaturePipeline
-from rarewatch.data.schema import LABEL
+from rarewatch.data.schema import LABEL, TIME
 from rarewatch.errors import DataError
-from rarewatch.models.base import Detector, FitReport
+from rarewatch.models.base import Detector, FitReport, Rows
 from rarewatch.models.registry import family
 from rarewatch.paths import Paths
 
@@ -24,24 +24,26 @@ log = logging.getLogger(__name__)
 
 
 def fit_rows(df: pd.DataFrame, train_on: str, split: str) -> pd.DataFrame:
-    """The rows a model learns from: only normal rows for novelty detectors (train_on=normal)."""
+    """The rows the feature pipeline is fitted on: only normal rows for novelty detectors."""
     rows = df[df[LABEL] == 0] if train_on == "normal" else df
     if len(rows) == 0:
         raise DataError(f"split '{split}' has no normal rows to train on; check data.positive_label")
     return rows
 
 
+def to_rows(df: pd.DataFrame, features: FeaturePipeline) -> Rows:
+    return Rows(x=features.transform(df), y=df[LABEL].to_numpy(), time=df[TIME].to_numpy())
+
+
 def run(train: pd.DataFrame, val: pd.DataFrame, cfg: Config) -> tuple[FeaturePipeline, Detector, FitReport]:
     fam = family(cfg.model.name)
-    fit_train = fit_rows(train, cfg.model.train_on, "train")
-    fit_val = fit_rows(val, cfg.model.train_on, "val")
+    fit_rows(val, cfg.model.train_on, "val")
     features = FeaturePipeline(cfg.data.categorical_columns, impute=cfg.preprocess.nan_policy == "impute")
-    features.fit(fit_train)
+    features.fit(fit_rows(train, cfg.model.train_on, "train"))
     detector = fam.build(cfg.model, cfg.seed, cfg.trainer)
-    report = detector.fit(
-        features.transform(fit_train), fit_train[LABEL].to_numpy(),
-        features.transform(fit_val), fit_val[LABEL].to_numpy(),
-    )
+    # Whole splits in time order: sequence models need the neighbours of each row, and each family
+    # picks its own training rows (or windows) by `train_on`.
+    report = detector.fit(to_rows(train, features), to_rows(val, features))
     return features, detector, report
 
 
