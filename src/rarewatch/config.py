@@ -25,13 +25,18 @@ from rarewatch.errors import ConfigError
 class DataConfig:
     name: str
     source: Literal["synthetic", "file", "url"]
-    path: str | None
+    path: str | None  # relative paths are relative to the project root
     url: str | None
     sha256: str | None
-    format: Literal["auto", "csv", "parquet"]
-    time_column: str | None
+    format: str  # auto, or a reader in rarewatch.data.formats (csv, parquet, ...)
+    companion_path: str | None  # the second file some formats need (labels, column names)
+    test_path: str | None  # a publisher's separate test file: its rows become the test split
+    time_column: str | None  # null: rows have no order (random splits allowed)
+    time_format: str | None  # strftime format, unix_s or unix_ms; null: inferred
     label_column: str
-    positive_label: str
+    positive_label: str | None  # exactly one of positive_label / negative_label
+    negative_label: str | None  # every other class is positive (attack types, fault codes)
+    group_column: str | None  # reported per value (e.g. attack type); never a feature
     drop_columns: list[str]
     categorical_columns: list[str]
     synthetic: SyntheticConfig | None
@@ -42,6 +47,7 @@ class PreprocessConfig:
     drop_constant: bool
     drop_duplicates: bool
     nan_policy: Literal["impute", "refuse"]
+    max_missing_fraction: float  # columns missing more often than this in training rows are dropped
 
 
 @dataclass(frozen=True)
@@ -237,6 +243,19 @@ def _check_values(cfg: Config) -> None:
             validate_synthetic(d.synthetic)
         except ValueError as exc:
             raise ConfigError(f"data.{exc}") from exc
+    if (d.positive_label is None) == (d.negative_label is None):
+        raise ConfigError(
+            "set exactly one of data.positive_label (the event class) and data.negative_label (the normal "
+            f"class; all others are events); got positive_label={d.positive_label!r}, "
+            f"negative_label={d.negative_label!r}"
+        )
+    if d.test_path is not None and d.source == "synthetic":
+        raise ConfigError("data.test_path needs data.source=file or url")
+    if not 0 < cfg.preprocess.max_missing_fraction <= 1:
+        raise ConfigError(
+            f"preprocess.max_missing_fraction={cfg.preprocess.max_missing_fraction} must be in (0, 1]; "
+            "1 keeps every column"
+        )
     if d.source == "file" and not d.path:
         raise ConfigError("data.source=file needs data.path (a CSV or Parquet file)")
     if d.source == "url" and not (d.url and d.sha256 and d.path):

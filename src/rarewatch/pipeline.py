@@ -57,7 +57,7 @@ def model_key(cfg: Config, code: str) -> str:
     c = to_dict(cfg)
     trainer = {k: v for k, v in c["trainer"].items() if k != "progress_bar"}
     return _key("model", data_key(cfg, code), c["model"], trainer, cfg.seed,
-                cfg.data.categorical_columns, cfg.preprocess.nan_policy)
+                cfg.data.categorical_columns, cfg.preprocess.nan_policy, cfg.preprocess.max_missing_fraction)
 
 
 def _cached(target: Path, build: Callable[[Path], None]) -> bool:

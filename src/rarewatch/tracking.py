@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -60,7 +61,11 @@ def metric_values(eval_m: dict[str, Any], cost_m: dict[str, Any], train_m: dict[
         out[f"threshold.{name}"] = entry["value"]
         for split in ("val", "test"):
             for key, value in (entry[split] or {}).items():
-                out[f"{split}.{name}.{key}"] = value
+                if key == "by_group":
+                    for group, g in value.items():
+                        out[f"{split}.{name}.recall.{_metric_safe(group)}"] = g["recall"]
+                else:
+                    out[f"{split}.{name}.{key}"] = value
     for key in ("best_threshold", "val_cost", "val_no_alarm_cost", "test_cost", "test_no_alarm_cost",
                 "test_savings", "test_savings_fraction"):
         out[f"cost.{key}"] = cost_m[key]
@@ -104,6 +109,11 @@ def log_pipeline_run(
         if cfg.tracking.log_model:
             mlflow.log_artifacts(str(paths.model_dir), "model")
         return {"run_id": run.info.run_id, "experiment_id": experiment.experiment_id, "tracking_uri": uri}
+
+
+def _metric_safe(name: str) -> str:
+    """MLflow metric names allow letters, digits, _ - . space / only (attack types end in '.')."""
+    return re.sub(r"[^\w\-. /]", "_", name).strip(". ") or "_"
 
 
 def _param(value: Any) -> str:

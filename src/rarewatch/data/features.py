@@ -16,16 +16,27 @@ from rarewatch.errors import DataError
 class FeaturePipeline:
     """Frame -> float32 matrix. Fit on the rows the model trains on (protocol rule 2)."""
 
-    def __init__(self, categorical: list[str], impute: bool) -> None:
+    def __init__(self, categorical: list[str], impute: bool, max_missing_fraction: float = 1.0) -> None:
         self.categorical = categorical
         self.impute = impute
+        self.max_missing_fraction = max_missing_fraction
         self.columns: list[str] = []
+        self.dropped_missing: list[str] = []
         self._transformer: ColumnTransformer | None = None
 
     def fit(self, df: pd.DataFrame) -> FeaturePipeline:
         if len(df) == 0:
             raise DataError("no rows to fit the scaler on")
-        self.columns = feature_columns(df)
+        columns = feature_columns(df)
+        # Judged on the fit rows only, like every other fitted statistic here.
+        missing = df[columns].isna().mean()
+        self.dropped_missing = [c for c in columns if missing[c] > self.max_missing_fraction]
+        self.columns = [c for c in columns if c not in self.dropped_missing]
+        if not self.columns:
+            raise DataError(
+                f"every feature is missing in more than {self.max_missing_fraction:.0%} of the training rows; "
+                "raise preprocess.max_missing_fraction"
+            )
         cats = [c for c in self.columns if c in self.categorical]
         nums = [c for c in self.columns if c not in cats]
         numeric_steps = [("scale", StandardScaler())]

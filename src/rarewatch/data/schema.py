@@ -11,15 +11,21 @@ from rarewatch.errors import DataError
 
 TIME = "time"
 LABEL = "label"
+GROUP = "group"  # optional: e.g. the attack type, carried to the scores for per-group recall
+SUBSET = "subset"  # optional: "test" on rows from the publisher's separate test file
+RESERVED = (TIME, LABEL, GROUP, SUBSET)
 
 
 @dataclass(frozen=True)
 class Schema:
     time_column: str | None
     label_column: str
-    positive_label: str
+    positive_label: str | None
     drop_columns: list[str]
     categorical_columns: list[str]
+    negative_label: str | None = None
+    group_column: str | None = None
+    time_format: str | None = None
 
 
 def normalise(df: pd.DataFrame, schema: Schema) -> pd.DataFrame:
@@ -33,7 +39,9 @@ def normalise(df: pd.DataFrame, schema: Schema) -> pd.DataFrame:
         _require(col, columns, "data.drop_columns")
     for col in schema.categorical_columns:
         _require(col, columns, "data.categorical_columns")
-    reserved = {TIME, LABEL} - {schema.time_column, schema.label_column}
+    if schema.group_column is not None:
+        _require(schema.group_column, columns, "data.group_column")
+    reserved = set(RESERVED) - {schema.time_column, schema.label_column, schema.group_column}
     clash = [c for c in columns if c in reserved and c not in schema.drop_columns]
     if clash:
         raise DataError(
@@ -41,28 +49,37 @@ def normalise(df: pd.DataFrame, schema: Schema) -> pd.DataFrame:
             "or rename it in the file"
         )
 
-    label = to_binary_label(df[schema.label_column], schema.label_column, schema.positive_label)
+    label = to_binary_label(df[schema.label_column], schema.label_column, schema.positive_label,
+                            schema.negative_label)
     time = (
-        parse_time(df[schema.time_column], schema.time_column)
+        parse_time(df[schema.time_column], schema.time_column, schema.time_format)
         if schema.time_column is not None
         else pd.Series(np.arange(len(df), dtype=np.int64))
     )
     drop = {schema.label_column, *schema.drop_columns}
-    if schema.time_column is not None:
-        drop.add(schema.time_column)
+    for col in (schema.time_column, schema.group_column):
+        if col is not None:
+            drop.add(col)
     feature_cols = [c for c in columns if c not in drop]
     if not feature_cols:
-        raise DataError("no feature columns left after removing time, label and data.drop_columns")
+        raise DataError("no feature columns left after removing time, label, group and data.drop_columns")
     out = {TIME: time.to_numpy(), LABEL: label}
+    if schema.group_column is not None:
+        out[GROUP] = _text(df[schema.group_column])
     for col in feature_cols:
         if col in schema.categorical_columns:
-            out[col] = df[col].astype("string").to_numpy(dtype=object)
+            out[col] = _text(df[col])
         else:
             out[col] = to_numeric_feature(df[col], col)
     return pd.DataFrame(out)
 
 
-def to_binary_label(series: pd.Series, name: str, positive: str) -> np.ndarray:
+def _text(series: pd.Series) -> np.ndarray:
+    """Categories as stripped text: publishers pad values ("high", "high ") that mean the same."""
+    return series.astype("string").str.strip().to_numpy(dtype=object)
+
+
+def to_binary_label(series: pd.Series, name: str, positive: str | None, negative: str | None = None) -> np.ndarray:
     if series.isna().any():
         raise DataError(
             f"label column '{name}' has {int(series.isna().sum())} missing values "
@@ -70,10 +87,20 @@ def to_binary_label(series: pd.Series, name: str, positive: str) -> np.ndarray:
         )
     text = series.map(_label_text)
     classes = sorted(text.unique())
+    if negative is not None:
+        if negative not in classes:
+            raise DataError(
+                f"data.negative_label='{negative}' is not a value of label column '{name}' (values: "
+                f"{', '.join(classes[:20])}); set data.negative_label to the normal class"
+            )
+        if len(classes) < 2:
+            raise DataError(f"label column '{name}' has only the normal class '{negative}'; there is no event to learn")
+        return (text != negative).to_numpy(dtype=np.int64)
     if len(classes) != 2:
         raise DataError(
             f"label column '{name}' has {len(classes)} classes ({', '.join(classes[:10])}); rarewatch needs "
-            f"exactly two (normal and positive); map the classes to two in the file, or pick another label column"
+            "exactly two (normal and positive): map the classes to two in the file, or set data.negative_label to "
+            "the normal class (and data.positive_label=null) so that every other class counts as an event"
         )
     if positive not in classes:
         raise DataError(
@@ -90,12 +117,16 @@ def _label_text(v: object) -> str:
     return str(v).strip()
 
 
-def parse_time(series: pd.Series, name: str) -> pd.Series:
+def parse_time(series: pd.Series, name: str, fmt: str | None = None) -> pd.Series:
+    if fmt in ("unix_s", "unix_ms"):
+        if not pd.api.types.is_numeric_dtype(series) or series.isna().any():
+            raise DataError(f"time column '{name}' must hold numbers for data.time_format={fmt}")
+        return pd.to_datetime(series, unit="s" if fmt == "unix_s" else "ms").reset_index(drop=True)
     if pd.api.types.is_datetime64_any_dtype(series) or pd.api.types.is_numeric_dtype(series):
         if series.isna().any():
             raise DataError(f"time column '{name}' has {int(series.isna().sum())} missing values")
         return series.reset_index(drop=True)
-    parsed = pd.to_datetime(series, errors="coerce", format="mixed")
+    parsed = pd.to_datetime(series.astype("string").str.strip(), errors="coerce", format=fmt or "mixed")
     bad = parsed.isna() & series.notna() | series.isna()
     if bad.any():
         i = int(np.flatnonzero(bad.to_numpy())[0])
@@ -123,7 +154,7 @@ def to_numeric_feature(series: pd.Series, name: str) -> np.ndarray:
 
 
 def feature_columns(df: pd.DataFrame) -> list[str]:
-    return [c for c in df.columns if c not in (TIME, LABEL)]
+    return [c for c in df.columns if c not in RESERVED]
 
 
 def _require(col: str, columns: list, key: str) -> None:

@@ -8,38 +8,29 @@ from pathlib import Path
 
 import pandas as pd
 
+from rarewatch.data import formats
 from rarewatch.errors import DataError
 
 
-def read_table(path: Path, fmt: str) -> pd.DataFrame:
+def read_table(path: Path, fmt: str, companion: Path | None = None) -> pd.DataFrame:
     if not path.is_file():
-        raise DataError(f"data file '{path}' not found; set data.path to an existing CSV or Parquet file")
-    if fmt == "auto":
-        suffixes = [s.lower() for s in path.suffixes]
-        if ".parquet" in suffixes or ".pq" in suffixes:
-            fmt = "parquet"
-        elif any(s in (".csv", ".txt", ".data") for s in suffixes):
-            fmt = "csv"
-        else:
-            raise DataError(
-                f"cannot tell the format of '{path}' from its name; set data.format to csv or parquet"
-            )
+        raise DataError(f"data file '{path}' not found; set data.path to an existing file")
+    if companion is not None and not companion.is_file():
+        raise DataError(f"data.companion_path '{companion}' not found; set it to the format's second file")
     if path.stat().st_size == 0:
         raise DataError(
             f"data file '{path}' is empty (0 bytes); point data.path at a CSV or Parquet file with a header "
             "and data rows"
         )
     try:
-        if fmt == "parquet":
-            return pd.read_parquet(path)
-        # utf-8-sig strips a byte-order mark, which would otherwise glue itself to the first column name.
-        df = pd.read_csv(path, encoding="utf-8-sig", skipinitialspace=True)
+        df = formats.read(path, fmt, companion)
     except (ValueError, OSError, pd.errors.ParserError) as exc:
+        if isinstance(exc, DataError):
+            raise
         raise DataError(f"cannot read '{path}' as {fmt}: {exc}") from exc
-    df.columns = [str(c).strip() for c in df.columns]
     if len(df) == 0:
         raise DataError(
-            f"data file '{path}' has a header ({', '.join(df.columns[:10])}) but no data rows; "
+            f"data file '{path}' has a header ({', '.join(map(str, df.columns[:10]))}) but no data rows; "
             "point data.path at a file with rows"
         )
     return df

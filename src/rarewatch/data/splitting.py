@@ -7,12 +7,23 @@ import numpy as np
 from rarewatch.errors import DataError
 
 
-def time_split(n: int, train_fraction: float, val_fraction: float, gap: int) -> dict[str, np.ndarray]:
-    """Contiguous index ranges train < val < test with `gap` rows left out between them."""
+def time_split(
+    n: int, train_fraction: float, val_fraction: float, gap: int, with_test: bool = True
+) -> dict[str, np.ndarray]:
+    """Contiguous index ranges train < val < test with `gap` rows left out between them.
+
+    with_test=False (the test set comes from elsewhere): val runs to the last row.
+    """
     n_train = int(n * train_fraction)
-    n_val = int(n * val_fraction)
+    n_val = int(n * val_fraction) if with_test else n - n_train - gap
     val_start = n_train + gap
     test_start = val_start + n_val + gap
+    if not with_test:
+        if n_train == 0 or n_val <= 0:
+            raise DataError(
+                f"{n} rows are too few for a train/val split at {train_fraction:.2f} with gap_rows={gap}"
+            )
+        return {"train": np.arange(0, n_train), "val": np.arange(val_start, n)}
     if n_train == 0 or n_val == 0 or test_start >= n:
         raise DataError(
             f"{n} rows are too few for split train={train_fraction}, val={val_fraction} with "

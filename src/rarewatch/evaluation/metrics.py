@@ -71,3 +71,24 @@ def ranking_metrics(labels: np.ndarray, scores: np.ndarray) -> dict[str, float |
         "n_rows": len(labels),
         "n_positive": n_pos,
     }
+
+
+def by_group(labels: np.ndarray, scores: np.ndarray, groups: np.ndarray, threshold: float) -> dict[str, dict]:
+    """Per value of the group column (e.g. attack type): rows, alarms, and recall where it has events.
+
+    A group of normal rows has no recall; its alarm share is its false-alarm rate.
+    """
+    check_scores(labels, scores)
+    alarm = np.asarray(scores, dtype=np.float64) >= threshold
+    out: dict[str, dict] = {}
+    for g in sorted(set(groups.tolist()), key=str):
+        mask = groups == g
+        n_pos = int(labels[mask].sum())
+        out[str(g)] = {
+            "rows": int(mask.sum()),
+            "positives": n_pos,
+            "alarms": int(alarm[mask].sum()),
+            "alarm_share": float(alarm[mask].mean()),
+            "recall": float((alarm & mask & (labels == 1)).sum() / n_pos) if n_pos else None,
+        }
+    return out

@@ -13,9 +13,9 @@ import pandas as pd
 from rarewatch.artifacts import atomic_dir, read_parquet, write_json
 from rarewatch.config import Config
 from rarewatch.data.features import FeaturePipeline
-from rarewatch.data.schema import LABEL, TIME
+from rarewatch.data.schema import GROUP, LABEL, TIME
 from rarewatch.evaluation import plots
-from rarewatch.evaluation.metrics import Confusion, confusion_at, ranking_metrics
+from rarewatch.evaluation.metrics import Confusion, by_group, confusion_at, ranking_metrics
 from rarewatch.evaluation.thresholds import max_f1_threshold, min_cost_threshold, percentile_threshold
 from rarewatch.models.base import Detector
 from rarewatch.paths import Paths
@@ -25,8 +25,12 @@ log = logging.getLogger(__name__)
 
 
 def score_frame(df: pd.DataFrame, features: FeaturePipeline, detector: Detector) -> pd.DataFrame:
+    """time, label, score (and group, when the data has one): the contract with the cost stage."""
     scores = np.asarray(detector.score(to_rows(df, features)), dtype=np.float64)
-    return pd.DataFrame({TIME: df[TIME].to_numpy(), LABEL: df[LABEL].to_numpy(), "score": scores})
+    out = pd.DataFrame({TIME: df[TIME].to_numpy(), LABEL: df[LABEL].to_numpy(), "score": scores})
+    if GROUP in df:
+        out[GROUP] = df[GROUP].to_numpy()
+    return out
 
 
 def choose_thresholds(val: pd.DataFrame, cfg: Config) -> dict[str, float | None]:
@@ -54,9 +58,10 @@ def run(scored: dict[str, pd.DataFrame], cfg: Config) -> dict[str, Any]:
     for name, value in thresholds.items():
         entry: dict[str, Any] = {"value": value}
         for split, df in scored.items():
-            entry[split] = (
-                None if value is None else confusion_at(df[LABEL].to_numpy(), df["score"].to_numpy(), value).as_dict()
-            )
+            y, s = df[LABEL].to_numpy(), df["score"].to_numpy()
+            entry[split] = None if value is None else confusion_at(y, s, value).as_dict()
+            if value is not None and GROUP in df:
+                entry[split]["by_group"] = by_group(y, s, df[GROUP].to_numpy(), value)
         result["thresholds"][name] = entry
     return result
 

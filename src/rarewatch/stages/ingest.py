@@ -11,43 +11,62 @@ import pandas as pd
 from rarewatch.artifacts import atomic_dir
 from rarewatch.config import Config, DataConfig
 from rarewatch.data import sources, synthetic
-from rarewatch.data.schema import LABEL, Schema, normalise
+from rarewatch.data.schema import LABEL, SUBSET, Schema, feature_columns, normalise
+from rarewatch.errors import DataError
 from rarewatch.paths import Paths
 
 log = logging.getLogger(__name__)
 
 
-def load_source(cfg: DataConfig, root: Path) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """Read the table the config names; returns it with provenance for the data card."""
+def _resolve(path: str, root: Path) -> Path:
+    p = Path(path).expanduser()
+    return p if p.is_absolute() else root / p
+
+
+def load_source(cfg: DataConfig, root: Path) -> tuple[pd.DataFrame, pd.DataFrame | None, dict[str, Any]]:
+    """Read the table(s) the config names: (main rows, the publisher's test rows or None, provenance)."""
     if cfg.source == "synthetic":
-        return synthetic.generate(cfg.synthetic), {"source": "synthetic"}
-    if cfg.source == "url":
-        path = sources.fetch_url(cfg.url, cfg.sha256, root / cfg.path)
-    else:
-        path = Path(cfg.path).expanduser()
-        path = path if path.is_absolute() else root / path
-    return sources.read_table(path, cfg.format), {"source": cfg.source, "path": str(path),
-                                                   "sha256": sources.file_sha256(path)}
+        return synthetic.generate(cfg.synthetic), None, {"source": "synthetic"}
+    path = sources.fetch_url(cfg.url, cfg.sha256, root / cfg.path) if cfg.source == "url" else _resolve(cfg.path, root)
+    companion = _resolve(cfg.companion_path, root) if cfg.companion_path else None
+    provenance: dict[str, Any] = {"source": cfg.source, "path": str(path), "sha256": sources.file_sha256(path)}
+    test = None
+    if cfg.test_path:
+        test_file = _resolve(cfg.test_path, root)
+        test = sources.read_table(test_file, cfg.format, companion)
+        provenance.update(test_path=str(test_file), test_sha256=sources.file_sha256(test_file))
+    return sources.read_table(path, cfg.format, companion), test, provenance
 
 
-def run(table: pd.DataFrame, cfg: DataConfig) -> tuple[pd.DataFrame, dict[str, Any]]:
+def run(
+    table: pd.DataFrame, cfg: DataConfig, test_table: pd.DataFrame | None = None
+) -> tuple[pd.DataFrame, dict[str, Any]]:
     schema = Schema(cfg.time_column, cfg.label_column, cfg.positive_label, cfg.drop_columns,
-                    cfg.categorical_columns)
+                    cfg.categorical_columns, cfg.negative_label, cfg.group_column, cfg.time_format)
     df = normalise(table, schema)
+    if test_table is not None:
+        test = normalise(test_table, schema)
+        if list(test.columns) != list(df.columns):
+            raise DataError(
+                f"data.test_path has columns {list(test.columns)[:12]} but data.path has {list(df.columns)[:12]}; "
+                "both files must share one layout"
+            )
+        df = pd.concat([df.assign(**{SUBSET: "main"}), test.assign(**{SUBSET: "test"})], ignore_index=True)
     meta = {
         "dataset": cfg.name,
         "rows": len(df),
-        "features": len(df.columns) - 2,
+        "features": len(feature_columns(df)),
         "positive_rows": int(df[LABEL].sum()),
         "positive_rate": float(df[LABEL].mean()),
         "has_time_axis": cfg.time_column is not None,
+        "given_test_rows": int((df[SUBSET] == "test").sum()) if SUBSET in df else 0,
     }
     return df, meta
 
 
 def execute(cfg: Config, paths: Paths) -> None:
-    table, provenance = load_source(cfg.data, paths.root)
-    df, meta = run(table, cfg.data)
+    table, test_table, provenance = load_source(cfg.data, paths.root)
+    df, meta = run(table, cfg.data, test_table)
     with atomic_dir(paths.raw.parent) as tmp:
         df.to_parquet(tmp / paths.raw.name, index=False)
         pd.Series({**meta, **provenance}).to_json(tmp / "meta.json", indent=2)

@@ -9,7 +9,7 @@ import pandas as pd
 
 from rarewatch.artifacts import atomic_dir, read_parquet
 from rarewatch.config import Config
-from rarewatch.data.schema import LABEL
+from rarewatch.data.schema import LABEL, SUBSET
 from rarewatch.data.splitting import random_split, time_split
 from rarewatch.errors import ConfigError, DataError
 from rarewatch.paths import Paths
@@ -20,17 +20,31 @@ SPLITS = ("train", "val", "test")
 
 def run(df: pd.DataFrame, cfg: Config) -> dict[str, pd.DataFrame]:
     s = cfg.split
-    if s.method == "random":
-        if cfg.data.time_column is not None:
-            raise ConfigError(
-                f"split.method=random on data with a time axis (data.time_column='{cfg.data.time_column}') "
-                "trains on the future; use split.method=time, or set data.time_column=null if the rows "
-                "really have no order"
-            )
-        index = random_split(df[LABEL].to_numpy(), s.train_fraction, s.val_fraction, cfg.seed)
+    if s.method == "random" and cfg.data.time_column is not None:
+        raise ConfigError(
+            f"split.method=random on data with a time axis (data.time_column='{cfg.data.time_column}') "
+            "trains on the future; use split.method=time, or set data.time_column=null if the rows "
+            "really have no order"
+        )
+    if SUBSET in df:
+        # The publisher fixed the test set (a separate file): train and val share the other rows in
+        # the configured proportion.
+        given = df[SUBSET].to_numpy() == "test"
+        main, test = df[~given].reset_index(drop=True), df[given].reset_index(drop=True)
+        share = s.train_fraction / (s.train_fraction + s.val_fraction)
+        if s.method == "random":
+            index = random_split(main[LABEL].to_numpy(), share, 1 - share, cfg.seed)
+        else:
+            index = time_split(len(main), share, 1 - share, s.gap_rows, with_test=False)
+        parts = {name: main.iloc[index[name]].reset_index(drop=True) for name in ("train", "val")}
+        parts["test"] = test
+        parts = {name: part.drop(columns=SUBSET) for name, part in parts.items()}
     else:
-        index = time_split(len(df), s.train_fraction, s.val_fraction, s.gap_rows)
-    parts = {name: df.iloc[index[name]].reset_index(drop=True) for name in SPLITS}
+        if s.method == "random":
+            index = random_split(df[LABEL].to_numpy(), s.train_fraction, s.val_fraction, cfg.seed)
+        else:
+            index = time_split(len(df), s.train_fraction, s.val_fraction, s.gap_rows)
+        parts = {name: df.iloc[index[name]].reset_index(drop=True) for name in SPLITS}
     if not (parts["train"][LABEL] == 0).any():
         raise DataError(
             "split 'train' has no normal rows, so there is nothing to learn normal behaviour from; "

@@ -38,7 +38,8 @@ def to_rows(df: pd.DataFrame, features: FeaturePipeline) -> Rows:
 def run(train: pd.DataFrame, val: pd.DataFrame, cfg: Config) -> tuple[FeaturePipeline, Detector, FitReport]:
     fam = family(cfg.model.name)
     fit_rows(val, cfg.model.train_on, "val")
-    features = FeaturePipeline(cfg.data.categorical_columns, impute=cfg.preprocess.nan_policy == "impute")
+    features = FeaturePipeline(cfg.data.categorical_columns, impute=cfg.preprocess.nan_policy == "impute",
+                               max_missing_fraction=cfg.preprocess.max_missing_fraction)
     features.fit(fit_rows(train, cfg.model.train_on, "train"))
     detector = fam.build(cfg.model, cfg.seed, cfg.trainer)
     # Whole splits in time order: sequence models need the neighbours of each row, and each family
@@ -57,6 +58,7 @@ def save(directory: Path, features: FeaturePipeline, detector: Detector, cfg: Co
         "seed": cfg.seed,
         "model_config": to_dict(cfg.model),
         "inputs": features.columns,
+        "dropped_mostly_missing": features.dropped_missing,
         "encoded_features": features.output_names,
         "trained_on": f"{cfg.model.train_on} rows of the training split",
         "scaler_fitted_on": f"{cfg.model.train_on} rows of the training split",
