@@ -136,6 +136,17 @@ def config_from_dict(raw: Any, source: str = "config") -> Config:
     return cfg
 
 
+def with_absolute_data_paths(cfg: Config, base: Path) -> Config:
+    """Relative data paths are relative to the project; fix them before running outside it (sweep jobs)."""
+
+    def absolute(p: str | None) -> str | None:
+        return None if p is None or Path(p).expanduser().is_absolute() else str((base / p).resolve())
+
+    d = cfg.data
+    fixed = {k: absolute(getattr(d, k)) or getattr(d, k) for k in ("path", "companion_path", "test_path")}
+    return dataclasses.replace(cfg, data=dataclasses.replace(d, **fixed))
+
+
 def to_dict(cfg: Any) -> dict[str, Any]:
     return dataclasses.asdict(cfg)
 

@@ -23,7 +23,7 @@ from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf
 
 from rarewatch.composition import CONF_DIR
-from rarewatch.config import Config, config_from_dict
+from rarewatch.config import Config, config_from_dict, with_absolute_data_paths
 from rarewatch.errors import RarewatchError
 
 log = logging.getLogger("rarewatch.sweep")
@@ -43,6 +43,7 @@ def run_job(cfg: Config, job_dir: Path, project_dir: Path, overrides: list[str])
     parent = os.environ.get(PARENT_RUN_ENV)
     if parent is None and HydraConfig.get().mode.name == "MULTIRUN":
         log.warning("no MLflow parent run for this sweep (see the warning at its start); logging a top-level run")
+    cfg = with_absolute_data_paths(cfg, project_dir)
     result = run_pipeline(cfg, job_dir, project_dir / CACHE_DIR)
     run = log_pipeline_run(cfg, result.paths, tracking_root=project_dir,
                            parent_run_id=parent,
