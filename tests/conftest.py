@@ -56,6 +56,66 @@ SMALL_MODELS: dict[str, dict[str, Any]] = {
         "max_samples": 128,
         "max_features": 1.0,
     },
+    "lstm_ae": {
+        "name": "lstm_ae",
+        "train_on": "normal",
+        "lookback": 5,
+        "stride": 1,
+        "max_gap": 1.5,
+        "hidden_size": 8,
+        "num_layers": 1,
+        "dropout": 0.0,
+        "score_on": "last",
+        "learning_rate": 0.01,
+        "weight_decay": 0.0,
+        "batch_size": 128,
+        "max_epochs": 5,
+        "patience": 3,
+    },
+    "lstm_classifier": {
+        "name": "lstm_classifier",
+        "train_on": "all",
+        "lookback": 5,
+        "stride": 1,
+        "max_gap": 1.5,
+        "hidden_size": 8,
+        "num_layers": 1,
+        "dropout": 0.0,
+        "class_weight": [1.0, 4.0],
+        "balanced": False,
+        "learning_rate": 0.01,
+        "weight_decay": 0.0,
+        "batch_size": 128,
+        "max_epochs": 5,
+        "patience": 3,
+    },
+    "denoising_ae": {
+        "name": "denoising_ae",
+        "train_on": "normal",
+        "hidden_dims": [8, 4, 8],
+        "activation": "relu",
+        "dropout": 0.0,
+        "input_noise": 0.3,
+        "learning_rate": 0.01,
+        "weight_decay": 0.0,
+        "batch_size": 256,
+        "max_epochs": 5,
+        "patience": 3,
+    },
+    "vae": {
+        "name": "vae",
+        "train_on": "normal",
+        "hidden_dims": [8],
+        "latent_dim": 2,
+        "activation": "relu",
+        "beta": 1.0,
+        "score": "elbo",
+        "learning_rate": 0.01,
+        "weight_decay": 0.0,
+        "batch_size": 256,
+        "max_epochs": 5,
+        "patience": 3,
+    },
 }
 
 
@@ -71,6 +131,8 @@ def _base_params() -> dict[str, Any]:
     params["threshold"]["strategies"] = ["percentile", "max_f1", "min_cost"]
     params["label_shift"]["horizon"] = 2
     params["split"].update({"method": "time", "train_fraction": 0.6, "val_fraction": 0.2, "gap_rows": 10})
+    params["alarm"] = {"k": 1, "n": 1, "silence_rows": 0}
+    params["cost"]["false_alarm_pricing"] = "per_row"
     return params
 
 
@@ -84,6 +146,9 @@ def make_params(**overrides: Any) -> dict[str, Any]:
         for part in parents:
             node = node[part]
         node[leaf] = copy.deepcopy(value)
+    if isinstance(params["cost"], dict):
+        # a whole cost section written as the four matrix entries keeps the default pricing
+        params["cost"].setdefault("false_alarm_pricing", "per_row")
     return params
 
 

@@ -75,6 +75,19 @@ class CostConfig:
     fp: float
     fn: float
     tp: float
+    # per_row: FP counts rows over the threshold outside every warning window; per_alarm: false operator
+    # alarms under the alarm policy (the same as per_row while the policy is off).
+    false_alarm_pricing: Literal["per_row", "per_alarm"]
+
+
+@dataclass(frozen=True)
+class AlarmConfig:
+    """Operator alarm policy: an alarm where at least k of the last n rows are over the threshold,
+    then no new alarm for silence_rows rows. k = n = 1, silence_rows = 0: every row over it alarms."""
+
+    k: int
+    n: int
+    silence_rows: int
 
 
 @dataclass(frozen=True)
@@ -103,6 +116,7 @@ class Config:
     model: Any  # the family's own dataclass, chosen by model.name (see models/registry.py)
     threshold: ThresholdConfig
     cost: CostConfig
+    alarm: AlarmConfig
     trainer: TrainerConfig
     tracking: TrackingConfig
 
@@ -246,6 +260,7 @@ def _check_values(cfg: Config) -> None:
         raise ConfigError(f"threshold.percentile={cfg.threshold.percentile} must be in (0, 100)")
     if not cfg.threshold.strategies:
         raise ConfigError("threshold.strategies is empty; use any of [percentile, max_f1, min_cost]")
+    _check_alarm(cfg.alarm)
     d = cfg.data
     if d.source == "synthetic" and d.synthetic is None:
         raise ConfigError("data.source=synthetic needs a data.synthetic section (see conf/data/synthetic.yaml)")
@@ -273,3 +288,20 @@ def _check_values(cfg: Config) -> None:
         raise ConfigError("data.source=url needs data.url, data.sha256 and data.path (where to cache it)")
     if cfg.trainer.num_threads < 1:
         raise ConfigError(f"trainer.num_threads={cfg.trainer.num_threads} must be >= 1")
+
+
+def _check_alarm(a: AlarmConfig) -> None:
+    if a.n < 1:
+        raise ConfigError(
+            f"alarm.n={a.n} must be >= 1 (the rows the k-of-n rule looks back over); use alarm.n=1 for no smoothing"
+        )
+    if not 1 <= a.k <= a.n:
+        raise ConfigError(
+            f"alarm.k={a.k} must be between 1 and alarm.n={a.n} (an alarm needs k of the last n rows over "
+            "the threshold); e.g. alarm.k=2 alarm.n=3, or alarm.k=1 alarm.n=1 for every row over it"
+        )
+    if a.silence_rows < 0:
+        raise ConfigError(
+            f"alarm.silence_rows={a.silence_rows} must be >= 0 (rows without a new alarm after one); "
+            "0 turns silencing off"
+        )

@@ -110,6 +110,7 @@ def run_pipeline(cfg: Config, job_root: Path, cache_root: Path) -> PipelineResul
 
     job = Paths(job_root)
     _link(Paths(data_dir).raw.parent, job.raw.parent)
+    _link(Paths(data_dir).processed.parent, job.processed.parent)
     _link(Paths(data_dir).split("train").parent, job.split("train").parent)
     _link(Paths(model_dir).model_dir, job.model_dir)
     job.train_metrics.parent.mkdir(parents=True, exist_ok=True)

@@ -100,14 +100,13 @@ class SweepCallback(Callback):
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
         from mlflow import MlflowClient
 
-        from rarewatch.tracking import git_tags, resolve_uri
+        from rarewatch.tracking import experiment_id, git_tags, resolve_uri
 
         cfg = typed(_without_hydra(config))
         project = Path.cwd()
         self.uri = resolve_uri(cfg.tracking.uri, project)
         client = MlflowClient(self.uri)
-        exp = client.get_experiment_by_name(cfg.tracking.experiment)
-        exp_id = exp.experiment_id if exp else client.create_experiment(cfg.tracking.experiment)
+        exp_id = experiment_id(self.uri, cfg.tracking.experiment, project)
         overrides = " ".join(config.hydra.overrides.task)  # HydraConfig is only set inside jobs
         run = client.create_run(exp_id, run_name=f"sweep {overrides}".strip(),
                                 tags={"rarewatch.kind": "sweep", **git_tags(project)})

@@ -12,8 +12,6 @@ import json
 import os
 import re
 import subprocess
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -41,14 +39,27 @@ def _mlflow():  # noqa: ANN202 - importing mlflow costs seconds; only tracking c
     return mlflow
 
 
-@contextmanager
-def parent_run(cfg: Config, root: Path, name: str) -> Iterator[str]:
-    """A parent run for a sweep; its jobs nest under it."""
-    mlflow = _mlflow()
-    mlflow.set_tracking_uri(resolve_uri(cfg.tracking.uri, root))
-    mlflow.set_experiment(cfg.tracking.experiment)
-    with mlflow.start_run(run_name=name, tags={"rarewatch.kind": "sweep", **git_tags(root)}) as run:
-        yield run.info.run_id
+def experiment_id(uri: str, name: str, root: Path) -> str:
+    """The experiment's id, creating it with artifacts in <project>/mlartifacts.
+
+    MLflow's default artifact location is ./mlruns, and a stray ./mlruns directory flips MLflow's
+    default store back to the refused file store; so every experiment gets an explicit one.
+    """
+    from mlflow import MlflowClient
+
+    client = MlflowClient(uri)
+    exp = client.get_experiment_by_name(name)
+    if exp is not None:
+        return exp.experiment_id
+    return client.create_experiment(name, artifact_location=(root.resolve() / "mlartifacts").as_uri())
+
+
+# Early-warning figures under the alarm policy (eval.json's early_warning block); lead times are in
+# minutes for datetime data, rows otherwise (lead_time_unit there). None values are skipped.
+EARLY_WARNING_METRICS = (
+    "events", "events_caught", "event_recall", "lead_time_median", "lead_time_q1", "lead_time_q3",
+    "alarms", "false_alarms", "false_alarms_per_day", "false_alarms_per_1000_rows", "alarms_per_event",
+)
 
 
 def metric_values(eval_m: dict[str, Any], cost_m: dict[str, Any], train_m: dict[str, Any]) -> dict[str, float]:
@@ -64,11 +75,16 @@ def metric_values(eval_m: dict[str, Any], cost_m: dict[str, Any], train_m: dict[
                 if key == "by_group":
                     for group, g in value.items():
                         out[f"{split}.{name}.recall.{_metric_safe(group)}"] = g["recall"]
+                elif key == "early_warning":
+                    for ew_key in EARLY_WARNING_METRICS:
+                        out[f"{split}.{name}.{ew_key}"] = value.get(ew_key)
                 else:
                     out[f"{split}.{name}.{key}"] = value
     for key in ("best_threshold", "val_cost", "val_no_alarm_cost", "test_cost", "test_no_alarm_cost",
                 "test_savings", "test_savings_fraction"):
         out[f"cost.{key}"] = cost_m[key]
+    for key in ("val_false_alarms", "test_false_alarms"):  # only with false_alarm_pricing=per_alarm
+        out[f"cost.{key}"] = cost_m.get(key)
     for key in ("train_seconds", "epochs", "samples_per_second", "final_train_loss", "final_val_loss"):
         out[f"train.{key}"] = train_m.get(key)
     return {k: float(v) for k, v in out.items() if v is not None}
@@ -81,7 +97,9 @@ def log_pipeline_run(
     mlflow = _mlflow()
     uri = resolve_uri(cfg.tracking.uri, tracking_root)
     mlflow.set_tracking_uri(uri)
-    experiment = mlflow.set_experiment(cfg.tracking.experiment)
+    experiment = mlflow.set_experiment(
+        experiment_id=experiment_id(uri, cfg.tracking.experiment, tracking_root)
+    )
     eval_m = json.loads(paths.eval_metrics.read_text())
     cost_m = json.loads(paths.cost_metrics.read_text())
     train_m = json.loads(paths.train_metrics.read_text())

@@ -14,6 +14,7 @@ from rarewatch.data import synthetic
 from rarewatch.data.features import FeaturePipeline
 from rarewatch.errors import ConfigError
 from rarewatch.evaluation.cost import CostMatrix
+from rarewatch.evaluation.early_warning import AlarmPolicy
 from rarewatch.paths import Paths
 from rarewatch.stages import cost, evaluate, ingest, label_shift, preprocess, split, train
 
@@ -403,6 +404,155 @@ def test_pipeline_writes_the_dvc_contract(pipeline_root):
 def test_train_and_evaluate_are_deterministic(pipeline_root, tmp_path, small_config):
     cfg = small_config()
     shutil.copytree(pipeline_root / "data" / "split", tmp_path / "data" / "split")
+    shutil.copytree(pipeline_root / "data" / "processed", tmp_path / "data" / "processed")
     train.execute(cfg, Paths(tmp_path))
     evaluate.execute(cfg, Paths(tmp_path))
     assert (tmp_path / "metrics" / "eval.json").read_bytes() == Paths(pipeline_root).eval_metrics.read_bytes()
+
+
+# ------------------------------------------------------------------ early warning in evaluate and cost
+
+# Events behind VAL and TEST as if horizon 1: each positive row is the warning row of an event that
+# starts half a minute later (its own rows were dropped by the label shift).
+EVENTS = pd.DataFrame(
+    {
+        "event": range(5),
+        "start_time": T0 + pd.to_timedelta([2.5, 7.5, 9.5, 21.5, 23.5], unit="min"),
+        "end_time": T0 + pd.to_timedelta([2.5, 7.5, 9.5, 21.5, 23.5], unit="min"),
+        "rows": [1, 1, 1, 1, 1],
+    }
+)
+
+
+def test_evaluate_reports_early_warning_per_strategy_and_split(small_config):
+    cfg = small_config(**EVAL_OVERRIDES)
+    result = evaluate.run({"val": VAL, "test": TEST}, cfg, EVENTS)
+    assert result["alarm_policy"] == {"k": 1, "n": 1, "silence_rows": 0}
+
+    th = result["thresholds"]
+    for name in ("percentile", "max_f1", "min_cost"):
+        for s in ("val", "test"):
+            assert th[name][s]["early_warning"]["events"] == (3 if s == "val" else 2)
+    # test at min_cost .25: alarms at minutes 21 (.3, window of the 21.5 event), 22 (.5), 23 (.8, window of
+    # 23.5), 24 (.95): both events caught half a minute ahead; 22 and 24 are false alarms.
+    ew = th["min_cost"]["test"]["early_warning"]
+    assert (ew["events"], ew["events_caught"], ew["event_recall"]) == (2, 2, 1.0)
+    assert ew["lead_time_unit"] == "minutes"
+    assert ew["lead_time_median"] == pytest.approx(0.5)
+    assert (ew["alarms"], ew["true_alarms"], ew["false_alarms"]) == (4, 2, 2)
+    # the test rows span minute 20 to 24 plus one minute: 5 minutes -> 2 / (5 / 1440) a day
+    assert ew["false_alarms_per_day"] == pytest.approx(576.0)
+    assert ew["false_alarms_per_1000_rows"] == pytest.approx(400.0)
+    assert ew["alarms_per_event"] == pytest.approx(2.0)
+    # percentile .84 on test: only the normal .95 alarms
+    ew = th["percentile"]["test"]["early_warning"]
+    assert (ew["events_caught"], ew["event_recall"], ew["lead_time_median"]) == (0, 0.0, None)
+    assert (ew["false_alarms"], ew["alarms_per_event"]) == (1, 0.5)
+    # val at .25: alarms on rows 2..9; every event's window row (2, 7, 9) alarms; 3 4 5 6 8 are false
+    ew = th["min_cost"]["val"]["early_warning"]
+    assert (ew["events_caught"], ew["false_alarms"]) == (3, 5)
+    assert ew["false_alarms_per_day"] == pytest.approx(5 / (10 / 1440))
+    # the row metrics are still there, unchanged
+    assert _counts(th["min_cost"]["test"]) == (1, 2, 0, 2)
+
+
+def test_evaluate_early_warning_under_a_k_of_n_policy(small_config):
+    cfg = small_config(**EVAL_OVERRIDES, alarm={"k": 2, "n": 2, "silence_rows": 0})
+    result = evaluate.run({"val": VAL, "test": TEST}, cfg, EVENTS)
+    # test over .25: minutes 21 22 23 24 -> 2 of the last 2 rows first at 22, then 23, 24. The 21.5 event's
+    # only window row (21) raises no alarm: missed. 23 warns of the 23.5 event; 22 and 24 are false.
+    ew = result["thresholds"]["min_cost"]["test"]["early_warning"]
+    assert (ew["events_caught"], ew["event_recall"], ew["lead_time_median"]) == (1, 0.5, 0.5)
+    assert (ew["alarms"], ew["false_alarms"]) == (3, 2)
+    assert result["alarm_policy"] == {"k": 2, "n": 2, "silence_rows": 0}
+
+
+def test_evaluate_without_events_table_estimates_event_starts(small_config):
+    # Rows one minute apart: a window row's event is estimated to start a minute later (the true start
+    # is 0.5 later here), so lead times read 1 minute; counts are the same.
+    cfg = small_config(**EVAL_OVERRIDES, label_shift__horizon=1)
+    result = evaluate.run({"val": VAL, "test": TEST}, cfg)
+    ew = result["thresholds"]["min_cost"]["test"]["early_warning"]
+    assert (ew["events"], ew["events_caught"], ew["false_alarms"]) == (2, 2, 2)
+    assert ew["lead_time_median"] == pytest.approx(1.0)
+
+
+# Validation in time order: a flickering normal stretch (minutes 2-6 at .6) and a warning window (9, 10).
+FLICKER_VAL = pd.DataFrame(
+    {
+        "time": minutes(*range(12)),
+        "label": [0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0],
+        "score": [0.1, 0.1, 0.6, 0.6, 0.6, 0.6, 0.6, 0.1, 0.1, 0.5, 0.2, 0.1],
+    }
+)
+FLICKER_TEST = pd.DataFrame(
+    {"time": minutes(*range(20, 26)), "label": [0, 0, 0, 1, 1, 0], "score": [0.7, 0.7, 0.1, 0.3, 0.1, 0.1]}
+)
+FLICKER_MATRIX = CostMatrix(tn=0.0, fp=15.0, fn=30.0, tp=0.0)
+
+
+def test_cost_per_alarm_pricing_changes_the_chosen_threshold():
+    # candidates .1 .15 .35 .55 >.6; FP rows 10 5 5 5 0, FN rows 0 0 1 2 2.
+    # per row: 150, 75, 105, 135, 60 -> no alarm at all (the flicker's 5 rows cost 75).
+    _, per_row = cost.run(FLICKER_VAL, FLICKER_TEST, FLICKER_MATRIX)
+    assert per_row["best_threshold"] > 0.6
+    assert per_row["val_cost"] == pytest.approx(60.0)
+    assert per_row["false_alarm_pricing"] == "per_row"
+
+    # per alarm, 1 of 1 rows and 3 rows silent: false alarms 3 2 2 2 0 (at .15: alarms 2, 6 and 10, the
+    # last in the window) -> 45, 30, 60, 90, 60: the flicker is one operator alarm twice, and .15 wins.
+    policy = AlarmPolicy(k=1, n=1, silence=3)
+    table, m = cost.run(FLICKER_VAL, FLICKER_TEST, FLICKER_MATRIX, pricing="per_alarm", policy=policy)
+    assert table["false_alarms"].tolist() == [3, 2, 2, 2, 0]
+    assert table["cost"].tolist() == [45, 30, 60, 90, 60]
+    assert m["best_threshold"] == pytest.approx(0.15)
+    assert m["val_cost"] == pytest.approx(30.0)
+    assert m["val_false_alarms"] == 2
+    # test at .15: over at minutes 20, 21, 23 -> alarm at 20 silences 21-23: 1 false alarm, and the row
+    # counts say TP 1 (23), FN 1 (24): 15 + 30 = 45 vs 60 without alarms.
+    assert m["test_false_alarms"] == 1
+    assert _counts(m["test_confusion"]) == (2, 2, 1, 1)
+    assert m["test_cost"] == pytest.approx(45.0)
+    assert m["test_no_alarm_cost"] == pytest.approx(60.0)
+    assert m["test_savings"] == pytest.approx(15.0)
+    assert m["alarm_policy"] == {"k": 1, "n": 1, "silence_rows": 3}
+    assert m["candidates_subsampled"] is False
+
+
+def test_cost_per_alarm_with_the_policy_off_is_per_row():
+    _, per_row = cost.run(VAL, TEST, CostMatrix(tn=0.0, fp=5.0, fn=100.0, tp=5.0))
+    _, per_alarm = cost.run(VAL, TEST, CostMatrix(tn=0.0, fp=5.0, fn=100.0, tp=5.0), pricing="per_alarm")
+    for key in ("best_threshold", "val_cost", "test_cost", "test_savings"):
+        assert per_alarm[key] == pytest.approx(per_row[key])
+
+
+def test_evaluate_min_cost_follows_per_alarm_pricing(small_config):
+    cost_section = {"tn": 0.0, "fp": 15.0, "fn": 30.0, "tp": 0.0}
+    per_alarm = small_config(threshold={"strategies": ["min_cost"], "percentile": 95.0},
+                             cost={**cost_section, "false_alarm_pricing": "per_alarm"},
+                             alarm={"k": 1, "n": 1, "silence_rows": 3})
+    result = evaluate.run({"val": FLICKER_VAL, "test": FLICKER_TEST}, per_alarm)
+    assert result["thresholds"]["min_cost"]["value"] == pytest.approx(0.15)  # as the cost stage chose
+    per_row = small_config(threshold={"strategies": ["min_cost"], "percentile": 95.0}, cost=cost_section,
+                           alarm={"k": 1, "n": 1, "silence_rows": 3})
+    assert evaluate.run({"val": FLICKER_VAL, "test": FLICKER_TEST}, per_row)["thresholds"]["min_cost"]["value"] > 0.6
+
+
+def test_pipeline_writes_early_warning_and_timeline(pipeline_root):
+    from rarewatch.tracking import metric_values
+
+    p = Paths(pipeline_root)
+    assert (p.eval_plots / "timeline.png").stat().st_size > 0
+    m = json.loads(p.eval_metrics.read_text())
+    n_events = len(pd.read_parquet(p.events))
+    for name in ("percentile", "max_f1", "min_cost"):
+        for s in ("val", "test"):
+            ew = m["thresholds"][name][s]["early_warning"]
+            assert 0 < ew["events"] < n_events
+            assert ew["events_caught"] <= ew["events"]
+            assert ew["lead_time_unit"] == "minutes"
+            assert ew["false_alarms"] == m["thresholds"][name][s]["fp"]  # policy off: one alarm per FP row
+    flat = metric_values(m, json.loads(p.cost_metrics.read_text()), json.loads(p.train_metrics.read_text()))
+    for key in ("event_recall", "false_alarms_per_day", "alarms_per_event", "events"):
+        assert f"test.min_cost.{key}" in flat
+    assert not any(k.endswith(".early_warning") for k in flat)

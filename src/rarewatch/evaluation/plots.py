@@ -90,6 +90,41 @@ def score_timeline(
     _save(fig, path)
 
 
+def alarm_timeline(
+    frames: Mapping[str, pd.DataFrame],
+    alarms: Mapping[str, np.ndarray],
+    events: pd.DataFrame,
+    threshold: float,
+    label: str,
+    path: Path,
+) -> None:
+    """What an operator would have seen: score over time, the threshold, events, operator alarms.
+
+    `frames` hold time and score per split (in time order), `alarms` a bool per row of each, `events`
+    the events table (start_time, end_time); events are red spans (at least one row interval wide).
+    """
+    fig, axes = plt.subplots(len(frames), 1, figsize=(12, 3.2 * len(frames)), squeeze=False)
+    for ax, (split, df) in zip(axes[:, 0], frames.items(), strict=True):
+        time, score = df["time"], df["score"].to_numpy()
+        ax.plot(time, score, lw=0.6, color="tab:blue", label="score", rasterized=True)
+        ax.axhline(threshold, ls="--", lw=1, color="black", label=f"{label} = {threshold:.4g}")
+        lo, hi = time.min(), time.max()
+        step = time.diff().median() if len(time) > 1 else 0
+        shown = events[(events["end_time"] >= lo) & (events["start_time"] <= hi)]
+        for i, (start, end) in enumerate(zip(shown["start_time"], shown["end_time"], strict=True)):
+            # a span as long as the event, and a line so that a one-row event shows on a week-long axis
+            ax.axvspan(start, end + step, color="tab:red", alpha=0.35, lw=0)
+            ax.axvline(start, color="tab:red", alpha=0.6, lw=1, label=f"event ({len(shown)})" if i == 0 else None)
+        a = np.asarray(alarms[split], dtype=bool)
+        ax.scatter(time[a], score[a], marker="v", s=28, color="tab:orange", edgecolor="black", lw=0.4,
+                   zorder=3, label=f"operator alarm ({int(a.sum())})")
+        ax.set_yscale("log" if (score > 0).all() else "linear")
+        ax.set(title=f"{split}: score, threshold, events and operator alarms", ylabel="score")
+        ax.margins(y=0.25)
+        ax.legend(loc="upper left", fontsize=8, ncols=4, framealpha=0.9)
+    _save(fig, path)
+
+
 def cost_figure(curve: pd.DataFrame, best: float, no_alarm_cost: float, path: Path) -> None:
     fig, ax = plt.subplots(figsize=(8, 4.5))
     ax.plot(curve["threshold"], curve["cost"], lw=1.2, label="validation cost")

@@ -1,20 +1,23 @@
 """Stage cost: price every candidate threshold on val, pick the cheapest, report test cost and savings.
 
 Reads only the score files: no model is loaded, so changing the cost matrix reruns seconds of work.
+With cost.false_alarm_pricing=per_alarm, false positives are priced per false operator alarm under the
+alarm policy (conf/alarm) instead of per row over the threshold; TN, FN and TP stay row counts.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, Literal
 
 import pandas as pd
 
 from rarewatch.artifacts import atomic_dir, read_parquet, write_json
 from rarewatch.config import Config
-from rarewatch.data.schema import LABEL
+from rarewatch.data.schema import LABEL, TIME
 from rarewatch.evaluation import plots
 from rarewatch.evaluation.cost import CostMatrix, savings
+from rarewatch.evaluation.early_warning import AlarmPolicy, alarm_cost_curve, false_alarm_counts
 from rarewatch.evaluation.metrics import confusion_at
 from rarewatch.evaluation.thresholds import confusion_curve, min_cost_threshold
 from rarewatch.paths import Paths
@@ -22,7 +25,21 @@ from rarewatch.paths import Paths
 log = logging.getLogger(__name__)
 
 
-def run(val: pd.DataFrame, test: pd.DataFrame, matrix: CostMatrix) -> tuple[pd.DataFrame, dict[str, Any]]:
+def run(
+    val: pd.DataFrame,
+    test: pd.DataFrame,
+    matrix: CostMatrix,
+    pricing: Literal["per_row", "per_alarm"] = "per_row",
+    policy: AlarmPolicy | None = None,
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    policy = policy or AlarmPolicy()
+    if pricing == "per_alarm":
+        return _run_per_alarm(val, test, matrix, policy)
+    table, metrics = _run_per_row(val, test, matrix)
+    return table, {**metrics, "false_alarm_pricing": pricing, "alarm_policy": policy.as_dict()}
+
+
+def _run_per_row(val: pd.DataFrame, test: pd.DataFrame, matrix: CostMatrix) -> tuple[pd.DataFrame, dict[str, Any]]:
     yv, sv = val[LABEL].to_numpy(), val["score"].to_numpy()
     curve = confusion_curve(yv, sv)
     table = pd.DataFrame(
@@ -48,12 +65,58 @@ def run(val: pd.DataFrame, test: pd.DataFrame, matrix: CostMatrix) -> tuple[pd.D
     return table, metrics
 
 
+def _run_per_alarm(
+    val: pd.DataFrame, test: pd.DataFrame, matrix: CostMatrix, policy: AlarmPolicy
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Like per_row, with FP = false operator alarms (alarms on rows outside every warning window)."""
+    val, test = _in_time_order(val), _in_time_order(test)
+    yv, sv = val[LABEL].to_numpy(), val["score"].to_numpy()
+    curve = alarm_cost_curve(yv, sv, matrix.tn, matrix.fp, matrix.fn, matrix.tp, policy)
+    table = pd.DataFrame(
+        {"threshold": curve.thresholds, "tn": curve.tn, "fp": curve.fp, "false_alarms": curve.false_alarms,
+         "fn": curve.fn, "tp": curve.tp, "cost": curve.cost}
+    )
+    best_i = len(curve.cost) - 1 - int(curve.cost[::-1].argmin())  # ties: the highest threshold
+    best = float(curve.thresholds[best_i])
+    yt, st = test[LABEL].to_numpy(), test["score"].to_numpy()
+    test_conf = confusion_at(yt, st, best)
+    test_false_alarms = int(false_alarm_counts(yt, st, [best], policy)[0])
+    test_cost = test_conf.tn * matrix.tn + test_false_alarms * matrix.fp + test_conf.fn * matrix.fn \
+        + test_conf.tp * matrix.tp
+    no_alarm = matrix.no_alarm(yt)
+    metrics = {
+        "cost_matrix": {"tn": matrix.tn, "fp": matrix.fp, "fn": matrix.fn, "tp": matrix.tp},
+        "best_threshold": best,
+        "val_cost": float(curve.cost[best_i]),
+        "val_no_alarm_cost": matrix.no_alarm(yv),
+        "test_cost": test_cost,
+        "test_no_alarm_cost": no_alarm,
+        **{f"test_{k}": v for k, v in savings(no_alarm, test_cost).items()},
+        "test_confusion": test_conf.as_dict(),
+        "false_alarm_pricing": "per_alarm",
+        "alarm_policy": policy.as_dict(),
+        "val_false_alarms": int(curve.false_alarms[best_i]),
+        "test_false_alarms": test_false_alarms,
+        "candidates_subsampled": curve.subsampled,
+    }
+    return table, metrics
+
+
+def _in_time_order(df: pd.DataFrame) -> pd.DataFrame:
+    if df[TIME].is_monotonic_increasing:
+        return df
+    return df.sort_values(TIME, kind="stable").reset_index(drop=True)
+
+
 def execute(cfg: Config, paths: Paths) -> None:
     c = cfg.cost
+    a = cfg.alarm
     table, metrics = run(
         read_parquet(paths.scores("val"), "evaluate"),
         read_parquet(paths.scores("test"), "evaluate"),
         CostMatrix(c.tn, c.fp, c.fn, c.tp),
+        pricing=c.false_alarm_pricing,
+        policy=AlarmPolicy(a.k, a.n, a.silence_rows),
     )
     with atomic_dir(paths.cost_plots) as tmp:
         table.to_csv(tmp / "cost_curve.csv", index=False)

@@ -1,4 +1,8 @@
-"""Stage evaluate: score val and test, ROC/PR from scores, thresholds chosen on val (protocol 3, 4)."""
+"""Stage evaluate: score val and test, ROC/PR from scores, thresholds chosen on val (protocol 3, 4).
+
+Beside the row metrics, each threshold gets early-warning figures under the operator alarm policy
+(events caught, lead time, false alarms per day), against the events table the label_shift stage wrote.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +19,12 @@ from rarewatch.config import Config
 from rarewatch.data.features import FeaturePipeline
 from rarewatch.data.schema import GROUP, LABEL, TIME
 from rarewatch.evaluation import plots
+from rarewatch.evaluation.early_warning import (
+    AlarmPolicy,
+    early_warning_metrics,
+    events_from_labels,
+    min_alarm_cost_threshold,
+)
 from rarewatch.evaluation.metrics import Confusion, by_group, confusion_at, ranking_metrics
 from rarewatch.evaluation.thresholds import max_f1_threshold, min_cost_threshold, percentile_threshold
 from rarewatch.models.base import Detector
@@ -43,14 +53,47 @@ def choose_thresholds(val: pd.DataFrame, cfg: Config) -> dict[str, float | None]
             chosen[strategy] = percentile_threshold(y, s, cfg.threshold.percentile)
         elif strategy == "max_f1":
             chosen[strategy] = max_f1_threshold(y, s)
+        elif c.false_alarm_pricing == "per_alarm":
+            # The cost stage's pricing: false positives per false operator alarm (alarms need time order).
+            v = in_time_order(val)
+            chosen[strategy] = min_alarm_cost_threshold(
+                v[LABEL].to_numpy(), v["score"].to_numpy(), c.tn, c.fp, c.fn, c.tp, alarm_policy(cfg)
+            )
         else:
             chosen[strategy] = min_cost_threshold(y, s, c.tn, c.fp, c.fn, c.tp)
     return chosen
 
 
-def run(scored: dict[str, pd.DataFrame], cfg: Config) -> dict[str, Any]:
-    """Metrics for scored val and test frames (columns time, label, score)."""
+def alarm_policy(cfg: Config) -> AlarmPolicy:
+    return AlarmPolicy(cfg.alarm.k, cfg.alarm.n, cfg.alarm.silence_rows)
+
+
+def in_time_order(df: pd.DataFrame) -> pd.DataFrame:
+    if df[TIME].is_monotonic_increasing:
+        return df
+    return df.sort_values(TIME, kind="stable").reset_index(drop=True)
+
+
+def operator_alarms(df: pd.DataFrame, threshold: float, policy: AlarmPolicy) -> np.ndarray:
+    """The alarms an operator would see, per row of `df` (in time order)."""
+    return policy.apply(df["score"].to_numpy(dtype=np.float64) >= threshold)
+
+
+def split_events(df: pd.DataFrame, events: pd.DataFrame | None, horizon: int) -> pd.DataFrame:
+    """The events table, or (without one) an estimate from the split's shifted labels."""
+    return events if events is not None else events_from_labels(df[TIME], df[LABEL].to_numpy(), horizon)
+
+
+def run(scored: dict[str, pd.DataFrame], cfg: Config, events: pd.DataFrame | None = None) -> dict[str, Any]:
+    """Metrics for scored val and test frames (columns time, label, score).
+
+    `events` is the events table (event, start_time, end_time, rows) of the original labels; without
+    it, event start times are estimated from each split's shifted labels (see events_from_labels).
+    """
     thresholds = choose_thresholds(scored["val"], cfg)
+    policy = alarm_policy(cfg)
+    ordered = {split: in_time_order(df) for split, df in scored.items()}
+    tables = {split: split_events(df, events, cfg.label_shift.horizon) for split, df in ordered.items()}
     result: dict[str, Any] = {
         split: ranking_metrics(df[LABEL].to_numpy(), df["score"].to_numpy()) for split, df in scored.items()
     }
@@ -62,11 +105,23 @@ def run(scored: dict[str, pd.DataFrame], cfg: Config) -> dict[str, Any]:
             entry[split] = None if value is None else confusion_at(y, s, value).as_dict()
             if value is not None and GROUP in df:
                 entry[split]["by_group"] = by_group(y, s, df[GROUP].to_numpy(), value)
+            if value is not None:
+                o, ev = ordered[split], tables[split]
+                entry[split]["early_warning"] = early_warning_metrics(
+                    o[TIME], o[LABEL].to_numpy(), operator_alarms(o, value, policy), ev["start_time"], ev["end_time"]
+                )
         result["thresholds"][name] = entry
+    result["alarm_policy"] = policy.as_dict()
     return result
 
 
-def write_plots(scored: dict[str, pd.DataFrame], result: dict[str, Any], directory: Path) -> None:
+def write_plots(
+    scored: dict[str, pd.DataFrame],
+    result: dict[str, Any],
+    directory: Path,
+    cfg: Config | None = None,
+    events: pd.DataFrame | None = None,
+) -> None:
     tables = {}
     for split, df in scored.items():
         if result[split]["roc_auc"] is None:
@@ -86,6 +141,25 @@ def write_plots(scored: dict[str, pd.DataFrame], result: dict[str, Any], directo
                            directory / "confusion.png")
     plots.score_timeline(scored, {k: v["value"] for k, v in result["thresholds"].items()},
                          directory / "scores.png")
+    if cfg is not None:
+        write_alarm_timeline(scored, result, cfg, events, directory / "timeline.png")
+
+
+def write_alarm_timeline(
+    scored: dict[str, pd.DataFrame], result: dict[str, Any], cfg: Config, events: pd.DataFrame | None, path: Path
+) -> None:
+    """Test (and val) over time at the min_cost threshold (else the first one chosen), with alarms."""
+    chosen = {k: v["value"] for k, v in result["thresholds"].items() if v["value"] is not None}
+    if not chosen:
+        return
+    name = "min_cost" if "min_cost" in chosen else next(iter(chosen))
+    policy = alarm_policy(cfg)
+    frames = {split: in_time_order(scored[split]) for split in ("test", "val") if split in scored}
+    alarms = {split: operator_alarms(df, chosen[name], policy) for split, df in frames.items()}
+    if events is None:
+        events = pd.concat([split_events(df, None, cfg.label_shift.horizon) for df in frames.values()])
+    label = name if policy.is_off else f"{name} (alarm: {policy.k} of {policy.n}, silence {policy.silence})"
+    plots.alarm_timeline(frames, alarms, events, chosen[name], label, path)
 
 
 def execute(cfg: Config, paths: Paths) -> None:
@@ -93,9 +167,10 @@ def execute(cfg: Config, paths: Paths) -> None:
     scored = {
         split: score_frame(read_parquet(paths.split(split), "split"), features, detector) for split in ("val", "test")
     }
+    events = read_parquet(paths.events, "label_shift")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        result = run(scored, cfg)
+        result = run(scored, cfg, events)
     for w in caught:
         log.warning("%s", w.message)
     result["warnings"] = [str(w.message) for w in caught]
@@ -103,12 +178,20 @@ def execute(cfg: Config, paths: Paths) -> None:
         for split, df in scored.items():
             df.to_parquet(tmp / f"{split}.parquet", index=False)
     with atomic_dir(paths.eval_plots) as tmp:
-        write_plots(scored, result, tmp)
+        write_plots(scored, result, tmp, cfg, events)
     write_json(result, paths.eval_metrics)
     for split in scored:
         m = result[split]
         log.info("%-4s ROC-AUC %s  PR-AUC %s (no skill %.4f)", split, _f(m["roc_auc"]), _f(m["pr_auc"]),
                  m["pr_auc_no_skill"])
+    for name, entry in result["thresholds"].items():
+        ew = (entry["test"] or {}).get("early_warning")
+        if ew:
+            rate, unit = ((ew["false_alarms_per_day"], "day") if ew["false_alarms_per_day"] is not None
+                          else (ew["false_alarms_per_1000_rows"], "1000 rows"))
+            log.info("test @ %-10s events caught %d/%d, median lead time %s %s, false alarms %s per %s",
+                     name, ew["events_caught"], ew["events"], _f(ew["lead_time_median"]), ew["lead_time_unit"],
+                     _f(rate), unit)
 
 
 def _f(x: float | None) -> str:
