@@ -50,3 +50,11 @@ params:
 
 clean:
 	rm -rf data models metrics dvc_plots outputs multirun .rarewatch
+
+# `make real DATA=<experiment>`: one real-data experiment from conf/experiment/ (paper_mill_ae, secom_ae,
+# kdd_ae, fridge_dense_ae, fridge_lstm_classifier) run in-process by rarewatch-sweep, logged to MLflow.
+# Extra Hydra overrides go in ARGS, e.g. make real DATA=secom_ae ARGS='model.max_epochs=5 trainer.progress_bar=false'
+.PHONY: real
+real: $(if $(DATA),setup)  # no DATA: print the usage line without installing anything first
+	@test -n "$(DATA)" || { echo "usage: make real DATA=<experiment>; experiments: $(basename $(notdir $(wildcard conf/experiment/*.yaml)))"; exit 2; }
+	$(BIN)/rarewatch-sweep +experiment=$(DATA) $(ARGS)

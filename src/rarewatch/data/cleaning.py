@@ -16,13 +16,17 @@ from rarewatch.errors import DataError
 
 
 def clean(
-    df: pd.DataFrame, categorical: list[str], drop_constant: bool, drop_duplicates: bool, nan_policy: str
+    df: pd.DataFrame, categorical: list[str], drop_constant: bool, drop_duplicates: bool, nan_policy: str,
+    has_time_axis: bool = True,
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """has_time_axis=False: `time` only numbers the rows (data.time_column=null), so it is left out
+    when judging duplicates; otherwise two equal rows would always differ by their row number."""
     report: dict[str, Any] = {"rows_in": len(df)}
     df = df.sort_values(TIME, kind="stable").reset_index(drop=True)
     if drop_duplicates:
         before = len(df)
-        df = df.drop_duplicates().reset_index(drop=True)
+        key = None if has_time_axis else [c for c in df.columns if c != TIME]
+        df = df.drop_duplicates(subset=key).reset_index(drop=True)
         report["duplicates_dropped"] = before - len(df)
     dropped: dict[str, str] = {}
     for col in feature_columns(df):

@@ -27,11 +27,94 @@ def read_parquet(path: Path, companion: Path | None) -> pd.DataFrame:
     return pd.read_parquet(path)
 
 
+SECOM_SENSORS = 590
+SECOM_TIME_FORMAT = "%d/%m/%Y %H:%M:%S"
+
+
+def read_secom_uci(path: Path, companion: Path | None) -> pd.DataFrame:
+    """UCI SECOM as published: `secom.data` + `secom_labels.data` (the companion), row by row.
+
+    secom.data: 590 space-separated readings per line, missing ones written `NaN`, no header; the
+    columns become sensor_0 .. sensor_589 (0-based, the names other SECOM copies use).
+    secom_labels.data: `-1 "19/07/2008 11:55:00"` per line (-1 pass, 1 fail; dd/mm/yyyy), CRLF.
+    """
+    assert companion is not None  # read() checks NEEDS_COMPANION
+    data = pd.read_csv(path, sep=r"\s+", header=None, na_values=["NaN"], keep_default_na=True,
+                       encoding="utf-8-sig")
+    if data.shape[1] != SECOM_SENSORS:
+        raise DataError(
+            f"'{path}' has {data.shape[1]} space-separated columns but the UCI secom.data layout has "
+            f"{SECOM_SENSORS}; point data.path at secom.data (data.companion_path at secom_labels.data)"
+        )
+    data.columns = [f"sensor_{i}" for i in range(SECOM_SENSORS)]
+    labels = pd.read_csv(companion, sep=" ", header=None, quotechar='"', dtype=str, encoding="utf-8-sig",
+                         skip_blank_lines=True)
+    if labels.shape[1] != 2:
+        raise DataError(
+            f"'{companion}' has {labels.shape[1]} fields per line; secom_labels.data lines look like "
+            '-1 "19/07/2008 11:55:00" (label, quoted dd/mm/yyyy timestamp)'
+        )
+    if len(labels) != len(data):
+        raise DataError(
+            f"'{path}' has {len(data)} rows but its labels file '{companion}' has {len(labels)}; "
+            "the two SECOM files must match line by line (use the pair from one download)"
+        )
+    stamps = labels[1].str.strip()
+    time = pd.to_datetime(stamps, format=SECOM_TIME_FORMAT, errors="coerce")
+    if time.isna().any():
+        i = int(time.isna().to_numpy().argmax())
+        raise DataError(
+            f"'{companion}' line {i + 1}: timestamp {stamps.iloc[i]!r} is not dd/mm/yyyy HH:MM:SS"
+        )
+    front = pd.DataFrame({"label": labels[0].str.strip().to_numpy(), "timestamp": time.to_numpy()})
+    return pd.concat([front, data], axis=1)
+
+
+def read_kddcup(path: Path, companion: Path | None) -> pd.DataFrame:
+    """KDD Cup 1999 as published: headerless rows (gzip or plain) named by `kddcup.names`.
+
+    kddcup.names: the first line lists the attack types; each following `name: type.` line names one
+    feature (41 of them). The 42nd column, `label`, holds the class with its dot (`normal.`, `smurf.`).
+    """
+    assert companion is not None  # read() checks NEEDS_COMPANION
+    names = kddcup_names(companion)
+    with path.open("rb") as f:
+        gzipped = f.read(2) == b"\x1f\x8b"  # by content: downloads often lose the .gz suffix
+    data = pd.read_csv(path, header=None, compression="gzip" if gzipped else None, low_memory=False)
+    if data.shape[1] != len(names):
+        raise DataError(
+            f"'{path}' has {data.shape[1]} columns but '{companion}' names {len(names)} "
+            f"({len(names) - 1} features + label); is it a KDD Cup 99 data file (kddcup.data*, corrected)?"
+        )
+    data.columns = names
+    return data
+
+
+def kddcup_names(path: Path) -> list[str]:
+    lines = path.read_text(encoding="utf-8-sig").splitlines()[1:]
+    names = []
+    for number, line in enumerate(lines, start=2):
+        if not line.strip():
+            continue
+        name, sep, _ = line.partition(":")
+        if not sep or not name.strip():
+            raise DataError(
+                f"'{path}' line {number} is {line.strip()!r}; kddcup.names lines after the first look like "
+                "'duration: continuous.'"
+            )
+        names.append(name.strip())
+    if not names:
+        raise DataError(f"'{path}' names no columns; data.companion_path must be kddcup.names")
+    return [*names, "label"]
+
+
 READERS: dict[str, Callable[[Path, Path | None], pd.DataFrame]] = {
     "csv": read_csv,
     "parquet": read_parquet,
+    "secom_uci": read_secom_uci,
+    "kddcup": read_kddcup,
 }
-NEEDS_COMPANION: set[str] = set()
+NEEDS_COMPANION: set[str] = {"secom_uci", "kddcup"}
 
 
 def detect(path: Path) -> str:

@@ -18,7 +18,8 @@ log = logging.getLogger(__name__)
 
 def run(df: pd.DataFrame, cfg: Config) -> tuple[pd.DataFrame, dict[str, Any]]:
     p = cfg.preprocess
-    return clean(df, cfg.data.categorical_columns, p.drop_constant, p.drop_duplicates, p.nan_policy)
+    return clean(df, cfg.data.categorical_columns, p.drop_constant, p.drop_duplicates, p.nan_policy,
+                 has_time_axis=cfg.data.time_column is not None)
 
 
 def execute(cfg: Config, paths: Paths) -> None:

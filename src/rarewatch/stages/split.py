@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import warnings
 
+import numpy as np
 import pandas as pd
 
 from rarewatch.artifacts import atomic_dir, read_parquet
@@ -34,6 +35,8 @@ def run(df: pd.DataFrame, cfg: Config) -> dict[str, pd.DataFrame]:
         share = s.train_fraction / (s.train_fraction + s.val_fraction)
         if s.method == "random":
             index = random_split(main[LABEL].to_numpy(), share, 1 - share, cfg.seed)
+            # random_split rounds each class down; its few leftover rows belong to val, not nowhere.
+            index["val"] = np.sort(np.concatenate([index["val"], index.pop("test")]))
         else:
             index = time_split(len(main), share, 1 - share, s.gap_rows, with_test=False)
         parts = {name: main.iloc[index[name]].reset_index(drop=True) for name in ("train", "val")}
