@@ -105,7 +105,8 @@ def run(scored: dict[str, pd.DataFrame], cfg: Config, events: pd.DataFrame | Non
             entry[split] = None if value is None else confusion_at(y, s, value).as_dict()
             if value is not None and GROUP in df:
                 entry[split]["by_group"] = by_group(y, s, df[GROUP].to_numpy(), value)
-            if value is not None:
+            # Rows without a time axis (data.time_column=null) have no "before": no early warning.
+            if value is not None and cfg.data.time_column is not None:
                 o, ev = ordered[split], tables[split]
                 entry[split]["early_warning"] = early_warning_metrics(
                     o[TIME], o[LABEL].to_numpy(), operator_alarms(o, value, policy), ev["start_time"], ev["end_time"]
@@ -141,7 +142,7 @@ def write_plots(
                            directory / "confusion.png")
     plots.score_timeline(scored, {k: v["value"] for k, v in result["thresholds"].items()},
                          directory / "scores.png")
-    if cfg is not None:
+    if cfg is not None and cfg.data.time_column is not None:
         write_alarm_timeline(scored, result, cfg, events, directory / "timeline.png")
 
 
