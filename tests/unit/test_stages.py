@@ -556,3 +556,13 @@ def test_pipeline_writes_early_warning_and_timeline(pipeline_root):
     for key in ("event_recall", "false_alarms_per_day", "alarms_per_event", "events"):
         assert f"test.min_cost.{key}" in flat
     assert not any(k.endswith(".early_warning") for k in flat)
+
+
+def test_evaluate_has_no_early_warning_without_a_time_axis(small_config):
+    # Rows without order (data.time_column=null) have no "before an event": row metrics only.
+    cfg = small_config(**EVAL_OVERRIDES, data__time_column=None)
+    result = evaluate.run({"val": VAL, "test": TEST}, cfg, EVENTS)
+    for entry in result["thresholds"].values():
+        for s in ("val", "test"):
+            assert "early_warning" not in entry[s]
+            assert {"tn", "fp", "fn", "tp"} <= set(entry[s])
