@@ -182,19 +182,35 @@ def _choose_channels(rng: np.random.Generator, pool: np.ndarray, n_draws: int, k
 
 
 def _disturbance_amplitudes(
-    rng: np.random.Generator, n_draws: int, n_channels: int, pool: np.ndarray, k: int, size: np.ndarray
+    rng: np.random.Generator,
+    n_draws: int,
+    n_channels: int,
+    pool: np.ndarray,
+    k: int,
+    size: np.ndarray,
+    signature: np.ndarray | None = None,
 ) -> np.ndarray:
-    """(n_draws, n_channels) peak deviations: ``size`` on k pool channels with random signs.
+    """(n_draws, n_channels) peak deviations: ``size`` on k pool channels.
 
-    Independent random signs on a few channels are almost orthogonal to the low-rank loading
-    subspace, so the disturbance shows up as reconstruction error rather than as a plausible
-    change in the latent factors.
+    With a ``signature`` (one sign per pool channel) every draw deviates its channels the same way,
+    like a fault with a recognisable fingerprint; without one, signs are random (decoys). Signs on
+    a few channels are almost orthogonal to the low-rank loading subspace, so the disturbance shows
+    up as reconstruction error rather than as a plausible change in the latent factors.
     """
     chans = _choose_channels(rng, pool, n_draws, k)
-    signs = rng.choice(np.array([-1.0, 1.0]), size=(n_draws, k))
+    if signature is None:
+        signs = rng.choice(np.array([-1.0, 1.0]), size=(n_draws, k))
+    else:
+        signs = _signs_for(pool, signature, chans)
     amp = np.zeros((n_draws, n_channels))
     np.put_along_axis(amp, chans, signs * size[:, None], axis=1)
     return amp
+
+
+def _signs_for(pool: np.ndarray, signature: np.ndarray, chans: np.ndarray) -> np.ndarray:
+    lookup = np.zeros(int(pool.max()) + 1)
+    lookup[pool] = signature
+    return lookup[chans]
 
 
 def _add_profiles(
@@ -243,8 +259,11 @@ def generate(cfg: SyntheticConfig) -> pd.DataFrame:
     # Quadratic ramp: barely visible early, reaching full strength on the row just before the break.
     ramp = (np.arange(1, p_rows + 1) / p_rows) ** 2
     ramp_offsets = np.arange(-p_rows, 0)
+    # Real precursors share a fingerprint (each pool channel always moves the same way), which a
+    # supervised model can learn; decoys move the same channels with random signs.
+    signature = rng.choice(np.array([-1.0, 1.0]), size=pool.size)
     ev_amp = _disturbance_amplitudes(
-        rng, starts.size, c, pool, cfg.precursor_channels, np.full(starts.size, peak)
+        rng, starts.size, c, pool, cfg.precursor_channels, np.full(starts.size, peak), signature
     )
     precursor = np.zeros((n, c))
     _add_profiles(precursor, starts, ev_amp, ramp_offsets, ramp)

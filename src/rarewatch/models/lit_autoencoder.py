@@ -10,15 +10,24 @@ from torch import nn
 
 
 class ReconstructionModule(L.LightningModule):
-    def __init__(self, net: nn.Module, learning_rate: float, weight_decay: float) -> None:
+    """MSE between the net's output and its input, over all elements (rows or whole windows).
+
+    With `input_noise` > 0 it trains a denoising autoencoder: in training steps only, Gaussian
+    noise of that standard deviation is added to the input and the target stays the clean input;
+    validation and test losses are on clean inputs.
+    """
+
+    def __init__(self, net: nn.Module, learning_rate: float, weight_decay: float, input_noise: float = 0.0) -> None:
         super().__init__()
         self.net = net
         self.learning_rate = learning_rate
         self.weight_decay = weight_decay
+        self.input_noise = input_noise
 
     def _step(self, batch: tuple[torch.Tensor, ...], stage: str) -> torch.Tensor:
         (x,) = batch
-        loss = nn.functional.mse_loss(self.net(x), x)
+        noisy = x + self.input_noise * torch.randn_like(x) if stage == "train" and self.input_noise > 0 else x
+        loss = nn.functional.mse_loss(self.net(noisy), x)
         self.log(f"{stage}_loss", loss, prog_bar=True, on_epoch=True, on_step=False, batch_size=len(x))
         return loss
 

@@ -15,7 +15,18 @@ from types import ModuleType
 
 from rarewatch.errors import ConfigError
 
-_NOT_FAMILIES = {"base", "registry", "nets", "lit_autoencoder", "batches", "training"}
+_NOT_FAMILIES = {
+    "base",
+    "registry",
+    "nets",
+    "batches",
+    "training",
+    "checks",
+    "sequence",
+    "lit_autoencoder",
+    "lit_vae",
+    "lit_classifier",
+}
 
 
 def available() -> list[str]:
