@@ -58,11 +58,25 @@ def run_job(cfg: Config, job_dir: Path, project_dir: Path, overrides: list[str])
         "test_roc_auc": eval_m["test"]["roc_auc"],
         "test_pr_auc": eval_m["test"]["pr_auc"],
         "best_threshold": cost_m["best_threshold"],
+        # Early warning on test at the min_cost threshold (absent for rows without a time axis).
+        **_early_warning(eval_m),
+        "train_seconds": json.loads(result.paths.train_metrics.read_text())["train_seconds"],
         "model_reused": result.model_reused,
         "run_id": run["run_id"],
     }
     (job_dir / RESULT_FILE).write_text(json.dumps(summary, indent=2))
     return summary
+
+
+def _early_warning(eval_m: dict[str, Any]) -> dict[str, Any]:
+    entry = eval_m["thresholds"].get("min_cost", {}).get("test") or {}
+    ew = entry.get("early_warning") or {}
+    return {
+        "event_recall": ew.get("event_recall"),
+        "lead_time_median": ew.get("lead_time_median"),
+        "lead_time_unit": ew.get("lead_time_unit"),
+        "false_alarms_per_day": ew.get("false_alarms_per_day"),
+    }
 
 
 def sweep_table(sweep_dir: Path) -> list[dict[str, Any]]:
@@ -74,20 +88,24 @@ def print_table(rows: list[dict[str, Any]]) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title=f"Sweep: {len(rows)} jobs, sorted by validation cost", title_justify="left")
-    for col in ("overrides", "val cost", "test cost", "test savings", "test ROC-AUC", "test PR-AUC", "model"):
+    table = Table(title=f"Sweep: {len(rows)} jobs, sorted by validation cost (early warning: test at the "
+                  "min_cost threshold)", title_justify="left")
+    for col in ("overrides", "val cost", "test cost", "test savings", "test ROC-AUC", "test PR-AUC",
+                "event recall", "lead time", "false alarms/day", "train s", "model"):
         table.add_column(col, justify="left" if col == "overrides" else "right")
     for r in rows:
+        lead = "n/a" if r.get("lead_time_median") is None else f"{r['lead_time_median']:g} {r['lead_time_unit']}"
         table.add_row(
             r["overrides"] or "(defaults)", f"{r['val_cost']:,.0f}", f"{r['test_cost']:,.0f}",
             f"{r['test_savings']:,.0f}", _f(r["test_roc_auc"]), _f(r["test_pr_auc"]),
-            "reused" if r["model_reused"] else "trained",
+            _f(r.get("event_recall")), lead, _f(r.get("false_alarms_per_day"), 1),
+            f"{r['train_seconds']:.1f}", "reused" if r["model_reused"] else "trained",
         )
-    Console(width=140).print(table)
+    Console(width=170).print(table)
 
 
-def _f(x: float | None) -> str:
-    return "n/a" if x is None else f"{x:.3f}"
+def _f(x: float | None, digits: int = 3) -> str:
+    return "n/a" if x is None else f"{x:.{digits}f}"
 
 
 class SweepCallback(Callback):
