@@ -7,7 +7,6 @@ clean row, so the net cannot learn the identity and must learn the normal correl
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -75,10 +74,4 @@ def build(config: Config, seed: int, trainer: TrainerConfig) -> DenoisingAEDetec
 
 
 def load(directory: Path, config: Config, trainer: TrainerConfig) -> DenoisingAEDetector:
-    import torch
-
-    det = DenoisingAEDetector(config, seed=0, trainer=trainer)
-    det.net = det._make_net(json.loads((directory / "net.json").read_text())["n_features"])
-    det.net.load_state_dict(torch.load(directory / "weights.pt", weights_only=True))
-    det.net.eval()
-    return det
+    return DenoisingAEDetector.restore(directory, config, trainer)

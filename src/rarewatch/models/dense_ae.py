@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -11,6 +10,7 @@ import numpy as np
 
 from rarewatch.errors import ConfigError
 from rarewatch.models.base import FitReport, Rows
+from rarewatch.models.torch_detector import TorchDetector
 
 if TYPE_CHECKING:
     from rarewatch.config import TrainerConfig
@@ -39,14 +39,7 @@ class Config:
                 raise ConfigError(f"model.{key}={getattr(self, key)} must be > 0")
 
 
-class DenseAEDetector:
-    def __init__(self, config: Config, seed: int, trainer: TrainerConfig) -> None:
-        self.config = config
-        self.seed = seed
-        self.trainer_config = trainer
-        self.net = None
-        self.n_features = 0
-
+class DenseAEDetector(TorchDetector):
     def _make_net(self, n_features: int):  # noqa: ANN202 - torch type imported lazily
         from rarewatch.models.nets import DenseAutoencoder
 
@@ -85,26 +78,13 @@ class DenseAEDetector:
         torch.set_num_threads(self.trainer_config.num_threads)
         return reconstruction_error(self.net, torch.from_numpy(np.ascontiguousarray(rows.x, dtype=np.float32))).numpy()
 
-    def save(self, directory: Path) -> None:
-        import torch
-
-        torch.save(self.net.state_dict(), directory / "weights.pt")
-        (directory / "net.json").write_text(json.dumps({"n_features": self.n_features}))
-
 
 def build(config: Config, seed: int, trainer: TrainerConfig) -> DenseAEDetector:
     return DenseAEDetector(config, seed, trainer)
 
 
 def load(directory: Path, config: Config, trainer: TrainerConfig) -> DenseAEDetector:
-    import torch
-
-    det = DenseAEDetector(config, seed=0, trainer=trainer)
-    n_features = json.loads((directory / "net.json").read_text())["n_features"]
-    det.net = det._make_net(n_features)
-    det.net.load_state_dict(torch.load(directory / "weights.pt", weights_only=True))
-    det.net.eval()
-    return det
+    return DenseAEDetector.restore(directory, config, trainer)
 
 
 def _fit_x(rows: Rows, train_on: str) -> np.ndarray:

@@ -7,7 +7,6 @@ the window's last row (row i itself) only.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -17,6 +16,7 @@ import numpy as np
 from rarewatch.errors import DataError
 from rarewatch.models import sequence
 from rarewatch.models.base import FitReport, Rows
+from rarewatch.models.torch_detector import TorchDetector
 
 if TYPE_CHECKING:
     from rarewatch.config import TrainerConfig
@@ -43,14 +43,7 @@ class Config:
         sequence.check_config(self)
 
 
-class LSTMAEDetector:
-    def __init__(self, config: Config, seed: int, trainer: TrainerConfig) -> None:
-        self.config = config
-        self.seed = seed
-        self.trainer_config = trainer
-        self.net = None
-        self.n_features = 0
-
+class LSTMAEDetector(TorchDetector):
     def _make_net(self, n_features: int):  # noqa: ANN202 - torch type imported lazily
         from rarewatch.models.nets import LSTMAutoencoder
 
@@ -104,22 +97,10 @@ class LSTMAEDetector:
 
         return sequence.score_rows(error, rows, self.config.lookback, self.config.max_gap)
 
-    def save(self, directory: Path) -> None:
-        import torch
-
-        torch.save(self.net.state_dict(), directory / "weights.pt")
-        (directory / "net.json").write_text(json.dumps({"n_features": self.n_features}))
-
 
 def build(config: Config, seed: int, trainer: TrainerConfig) -> LSTMAEDetector:
     return LSTMAEDetector(config, seed, trainer)
 
 
 def load(directory: Path, config: Config, trainer: TrainerConfig) -> LSTMAEDetector:
-    import torch
-
-    det = LSTMAEDetector(config, seed=0, trainer=trainer)
-    det.net = det._make_net(json.loads((directory / "net.json").read_text())["n_features"])
-    det.net.load_state_dict(torch.load(directory / "weights.pt", weights_only=True))
-    det.net.eval()
-    return det
+    return LSTMAEDetector.restore(directory, config, trainer)

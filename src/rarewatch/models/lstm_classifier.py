@@ -9,7 +9,6 @@ n_normal / n_positive, and neither gives 1.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -19,6 +18,7 @@ import numpy as np
 from rarewatch.errors import ConfigError, DataError
 from rarewatch.models import checks, sequence
 from rarewatch.models.base import FitReport, Rows
+from rarewatch.models.torch_detector import TorchDetector
 
 if TYPE_CHECKING:
     from rarewatch.config import TrainerConfig
@@ -67,14 +67,7 @@ def pos_weight(config: Config, y: np.ndarray) -> float:
     return 1.0
 
 
-class LSTMClassifierDetector:
-    def __init__(self, config: Config, seed: int, trainer: TrainerConfig) -> None:
-        self.config = config
-        self.seed = seed
-        self.trainer_config = trainer
-        self.net = None
-        self.n_features = 0
-
+class LSTMClassifierDetector(TorchDetector):
     def _make_net(self, n_features: int):  # noqa: ANN202 - torch type imported lazily
         from rarewatch.models.nets import LSTMClassifier
 
@@ -149,22 +142,10 @@ class LSTMClassifierDetector:
 
         return sequence.score_rows(probability, rows, self.config.lookback, self.config.max_gap)
 
-    def save(self, directory: Path) -> None:
-        import torch
-
-        torch.save(self.net.state_dict(), directory / "weights.pt")
-        (directory / "net.json").write_text(json.dumps({"n_features": self.n_features}))
-
 
 def build(config: Config, seed: int, trainer: TrainerConfig) -> LSTMClassifierDetector:
     return LSTMClassifierDetector(config, seed, trainer)
 
 
 def load(directory: Path, config: Config, trainer: TrainerConfig) -> LSTMClassifierDetector:
-    import torch
-
-    det = LSTMClassifierDetector(config, seed=0, trainer=trainer)
-    det.net = det._make_net(json.loads((directory / "net.json").read_text())["n_features"])
-    det.net.load_state_dict(torch.load(directory / "weights.pt", weights_only=True))
-    det.net.eval()
-    return det
+    return LSTMClassifierDetector.restore(directory, config, trainer)

@@ -15,7 +15,7 @@ from types import ModuleType
 
 from rarewatch.errors import ConfigError
 
-_NOT_FAMILIES = {
+_NOT_FAMILIES = {"torch_detector",
     "base",
     "registry",
     "nets",

@@ -7,7 +7,6 @@ Both use z = mu (no sampling), so scores are deterministic.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -16,6 +15,7 @@ import numpy as np
 
 from rarewatch.models import checks
 from rarewatch.models.base import FitReport, Rows
+from rarewatch.models.torch_detector import TorchDetector
 
 if TYPE_CHECKING:
     from rarewatch.config import TrainerConfig
@@ -44,14 +44,7 @@ class Config:
         checks.at_least(self, 0, "patience", "weight_decay")
 
 
-class VAEDetector:
-    def __init__(self, config: Config, seed: int, trainer: TrainerConfig) -> None:
-        self.config = config
-        self.seed = seed
-        self.trainer_config = trainer
-        self.net = None
-        self.n_features = 0
-
+class VAEDetector(TorchDetector):
     def _make_net(self, n_features: int):  # noqa: ANN202 - torch type imported lazily
         from rarewatch.models.nets import DenseVAE
 
@@ -102,22 +95,10 @@ class VAEDetector:
                     out.append(((net(xb)[0] - xb) ** 2).mean(dim=1))
         return torch.cat(out).numpy() if out else np.empty(0, dtype=np.float32)
 
-    def save(self, directory: Path) -> None:
-        import torch
-
-        torch.save(self.net.state_dict(), directory / "weights.pt")
-        (directory / "net.json").write_text(json.dumps({"n_features": self.n_features}))
-
 
 def build(config: Config, seed: int, trainer: TrainerConfig) -> VAEDetector:
     return VAEDetector(config, seed, trainer)
 
 
 def load(directory: Path, config: Config, trainer: TrainerConfig) -> VAEDetector:
-    import torch
-
-    det = VAEDetector(config, seed=0, trainer=trainer)
-    det.net = det._make_net(json.loads((directory / "net.json").read_text())["n_features"])
-    det.net.load_state_dict(torch.load(directory / "weights.pt", weights_only=True))
-    det.net.eval()
-    return det
+    return VAEDetector.restore(directory, config, trainer)
