@@ -15,8 +15,9 @@ from types import ModuleType
 
 from rarewatch.errors import ConfigError
 
-_NOT_FAMILIES = {"torch_detector",
+_NOT_FAMILIES = {
     "base",
+    "torch_detector",
     "registry",
     "nets",
     "batches",
