@@ -38,7 +38,8 @@ def read_secom_uci(path: Path, companion: Path | None) -> pd.DataFrame:
     columns become sensor_0 .. sensor_589 (0-based, the names other SECOM copies use).
     secom_labels.data: `-1 "19/07/2008 11:55:00"` per line (-1 pass, 1 fail; dd/mm/yyyy), CRLF.
     """
-    assert companion is not None  # read() checks NEEDS_COMPANION
+    if companion is None:
+        raise DataError("this format needs data.companion_path (its second file)")
     data = pd.read_csv(path, sep=r"\s+", header=None, na_values=["NaN"], keep_default_na=True,
                        encoding="utf-8-sig")
     if data.shape[1] != SECOM_SENSORS:
@@ -76,7 +77,8 @@ def read_kddcup(path: Path, companion: Path | None) -> pd.DataFrame:
     kddcup.names: the first line lists the attack types; each following `name: type.` line names one
     feature (41 of them). The 42nd column, `label`, holds the class with its dot (`normal.`, `smurf.`).
     """
-    assert companion is not None  # read() checks NEEDS_COMPANION
+    if companion is None:
+        raise DataError("this format needs data.companion_path (its second file)")
     names = kddcup_names(companion)
     with path.open("rb") as f:
         gzipped = f.read(2) == b"\x1f\x8b"  # by content: downloads often lose the .gz suffix
