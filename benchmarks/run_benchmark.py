@@ -151,6 +151,12 @@ def summarise(rows: pd.DataFrame) -> str:
                         key=lambda m: order.loc[m, ("test_pr_auc", "mean")], default=None)
         lines += ["", f"Best test PR-AUC: **{best}**"
                   + (f"; best baseline: {best_base}." if best_base and best_base != best else "."), ""]
+    shown = set(zip(ok["setup"], ok["model"], strict=True))
+    missing = {k: v for k, v in REFERENCES.items() if k not in shown}
+    if missing:
+        lines += ["### Published figures without a comparable run here", ""]
+        lines += [f"- {setup} / {model}: {text}" for (setup, model), text in missing.items()]
+        lines.append("")
     return "\n".join(lines)
 
 
@@ -163,6 +169,8 @@ def main() -> None:
     parser.add_argument("--cache", default=str(ROOT / ".rarewatch" / "benchmark-cache"))
     parser.add_argument("--csv", default=str(ROOT / "benchmarks" / "results.csv"))
     parser.add_argument("--markdown", default=str(ROOT / "benchmarks" / "RESULTS.md"))
+    parser.add_argument("--from-csv", action="store_true",
+                        help="only rewrite the Markdown from an existing --csv (no jobs run)")
     parser.add_argument("--job", nargs=3, metavar=("SETUP", "MODEL", "SEED"), help=argparse.SUPPRESS)
     parser.add_argument("--job-out", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -173,6 +181,13 @@ def main() -> None:
         warnings.filterwarnings("ignore")
         row = run_job_in_process(Job(args.job[0], args.job[1], int(args.job[2])), Path(args.cache))
         Path(args.job_out).write_text(json.dumps(row))
+        return
+
+    if args.from_csv:
+        frame = pd.read_csv(args.csv)
+        header = Path(args.markdown).read_text().split("### ", 1)[0]
+        Path(args.markdown).write_text(header + summarise(frame) + "\n")
+        print(f"rewrote {args.markdown} from {args.csv}")
         return
 
     jobs = []
