@@ -8,8 +8,10 @@ import lightning as L
 import torch
 from torch import nn
 
+from rarewatch.models.lit_base import SharedStepModule
 
-class ReconstructionModule(L.LightningModule):
+
+class ReconstructionModule(SharedStepModule):
     """MSE between the net's output and its input, over all elements (rows or whole windows).
 
     With `input_noise` > 0 it trains a denoising autoencoder: in training steps only, Gaussian
@@ -18,10 +20,7 @@ class ReconstructionModule(L.LightningModule):
     """
 
     def __init__(self, net: nn.Module, learning_rate: float, weight_decay: float, input_noise: float = 0.0) -> None:
-        super().__init__()
-        self.net = net
-        self.learning_rate = learning_rate
-        self.weight_decay = weight_decay
+        super().__init__(net, learning_rate, weight_decay)
         self.input_noise = input_noise
 
     def _step(self, batch: tuple[torch.Tensor, ...], stage: str) -> torch.Tensor:
@@ -31,17 +30,6 @@ class ReconstructionModule(L.LightningModule):
         self.log(f"{stage}_loss", loss, prog_bar=True, on_epoch=True, on_step=False, batch_size=len(x))
         return loss
 
-    def training_step(self, batch: tuple[torch.Tensor, ...], batch_idx: int) -> torch.Tensor:
-        return self._step(batch, "train")
-
-    def validation_step(self, batch: tuple[torch.Tensor, ...], batch_idx: int) -> torch.Tensor:
-        return self._step(batch, "val")
-
-    def test_step(self, batch: tuple[torch.Tensor, ...], batch_idx: int) -> torch.Tensor:
-        return self._step(batch, "test")
-
-    def configure_optimizers(self) -> torch.optim.Optimizer:
-        return torch.optim.Adam(self.parameters(), lr=self.learning_rate, weight_decay=self.weight_decay)
 
 
 class History(L.Callback):

@@ -10,20 +10,18 @@ exist and `val_loss` is the weighted BCE.
 
 from __future__ import annotations
 
-import lightning as L
 import torch
 from sklearn.metrics import roc_auc_score
 from torch import nn
 
+from rarewatch.models.lit_base import SharedStepModule
 
-class ClassifierModule(L.LightningModule):
+
+class ClassifierModule(SharedStepModule):
     """`net(x)` returns one logit per sample; the loss weighs positives by `pos_weight`."""
 
     def __init__(self, net: nn.Module, learning_rate: float, weight_decay: float, pos_weight: float) -> None:
-        super().__init__()
-        self.net = net
-        self.learning_rate = learning_rate
-        self.weight_decay = weight_decay
+        super().__init__(net, learning_rate, weight_decay)
         self.register_buffer("pos_weight", torch.tensor(float(pos_weight)))
         self._val: list[tuple[torch.Tensor, torch.Tensor]] = []
 
@@ -37,15 +35,6 @@ class ClassifierModule(L.LightningModule):
             self._val.append((logits.detach(), y))
         return loss
 
-    def training_step(self, batch: tuple[torch.Tensor, ...], batch_idx: int) -> torch.Tensor:
-        return self._step(batch, "train")
-
-    def validation_step(self, batch: tuple[torch.Tensor, ...], batch_idx: int) -> torch.Tensor:
-        return self._step(batch, "val")
-
-    def test_step(self, batch: tuple[torch.Tensor, ...], batch_idx: int) -> torch.Tensor:
-        return self._step(batch, "test")
-
     def on_validation_epoch_start(self) -> None:
         self._val = []
 
@@ -58,6 +47,3 @@ class ClassifierModule(L.LightningModule):
         else:
             value = float(nn.functional.binary_cross_entropy_with_logits(logits, y, pos_weight=self.pos_weight))
         self.log("val_loss", value, prog_bar=True)
-
-    def configure_optimizers(self) -> torch.optim.Optimizer:
-        return torch.optim.Adam(self.parameters(), lr=self.learning_rate, weight_decay=self.weight_decay)

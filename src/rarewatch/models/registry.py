@@ -24,6 +24,7 @@ _NOT_FAMILIES = {
     "training",
     "checks",
     "sequence",
+    "lit_base",
     "lit_autoencoder",
     "lit_vae",
     "lit_classifier",
