@@ -43,40 +43,17 @@ class DenseAEDetector(TorchDetector):
     def _make_net(self, n_features: int):  # noqa: ANN202 - torch type imported lazily
         from rarewatch.models.nets import DenseAutoencoder
 
-        self.n_features = n_features
-        return DenseAutoencoder(n_features, self.config.hidden_dims, self.config.activation, self.config.dropout)
+        c = self.config
+        return DenseAutoencoder(n_features, c.hidden_dims, c.activation, c.dropout)
 
     def fit(self, train: Rows, val: Rows) -> FitReport:
-        import torch
-
-        from rarewatch.models.batches import batch_loader
         from rarewatch.models.lit_autoencoder import ReconstructionModule
-        from rarewatch.models.training import fit_module, seed_and_threads
 
-        x_train, x_val = _fit_x(train, self.config.train_on), _fit_x(val, self.config.train_on)
-        seed_and_threads(self.seed, self.trainer_config)
-        self.net = self._make_net(x_train.shape[1])
-        module = ReconstructionModule(self.net, self.config.learning_rate, self.config.weight_decay)
-        return fit_module(
-            module,
-            batch_loader(torch.from_numpy(x_train), batch_size=self.config.batch_size, shuffle=True, seed=self.seed),
-            batch_loader(torch.from_numpy(x_val), batch_size=8192, shuffle=False, seed=self.seed),
-            max_epochs=self.config.max_epochs,
-            patience=self.config.patience,
-            trainer=self.trainer_config,
-            train_samples=len(x_train),
-            val_samples=len(x_val),
-        )
+        c = self.config
+        return self._fit_on_rows(train, val, lambda net: ReconstructionModule(net, c.learning_rate, c.weight_decay))
 
     def score(self, rows: Rows) -> np.ndarray:
-        import torch
-
-        from rarewatch.models.nets import reconstruction_error
-
-        if self.net is None:
-            raise RuntimeError("score() before fit() or load()")
-        torch.set_num_threads(self.trainer_config.num_threads)
-        return reconstruction_error(self.net, torch.from_numpy(np.ascontiguousarray(rows.x, dtype=np.float32))).numpy()
+        return self._score_in_batches(lambda net, x: ((net(x) - x) ** 2).mean(dim=1), rows)
 
 
 def build(config: Config, seed: int, trainer: TrainerConfig) -> DenseAEDetector:
@@ -85,7 +62,3 @@ def build(config: Config, seed: int, trainer: TrainerConfig) -> DenseAEDetector:
 
 def load(directory: Path, config: Config, trainer: TrainerConfig) -> DenseAEDetector:
     return DenseAEDetector.restore(directory, config, trainer)
-
-
-def _fit_x(rows: Rows, train_on: str) -> np.ndarray:
-    return rows.normal_x() if train_on == "normal" else rows.x

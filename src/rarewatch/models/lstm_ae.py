@@ -48,7 +48,6 @@ class LSTMAEDetector(TorchDetector):
         from rarewatch.models.nets import LSTMAutoencoder
 
         c = self.config
-        self.n_features = n_features
         return LSTMAutoencoder(n_features, c.hidden_size, c.num_layers, c.dropout)
 
     def fit(self, train: Rows, val: Rows) -> FitReport:
@@ -67,7 +66,7 @@ class LSTMAEDetector(TorchDetector):
                     f"model.lookback={c.lookback} rows; lower model.lookback"
                 )
         seed_and_threads(self.seed, self.trainer_config)
-        self.net = self._make_net(train.x.shape[1])
+        self.net = self._new_net(train.x.shape[1])
         module = ReconstructionModule(self.net, c.learning_rate, c.weight_decay)
         report = fit_module(
             module,
@@ -85,10 +84,7 @@ class LSTMAEDetector(TorchDetector):
     def score(self, rows: Rows) -> np.ndarray:
         import torch
 
-        if self.net is None:
-            raise RuntimeError("score() before fit() or load()")
-        torch.set_num_threads(self.trainer_config.num_threads)
-        net = self.net.eval()
+        net = self._trained_net()
         last_row_only = self.config.score_on == "last"
 
         def error(w: torch.Tensor) -> torch.Tensor:

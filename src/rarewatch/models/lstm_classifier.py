@@ -72,7 +72,6 @@ class LSTMClassifierDetector(TorchDetector):
         from rarewatch.models.nets import LSTMClassifier
 
         c = self.config
-        self.n_features = n_features
         return LSTMClassifier(n_features, c.hidden_size, c.num_layers, c.dropout)
 
     def fit(self, train: Rows, val: Rows) -> FitReport:
@@ -97,7 +96,7 @@ class LSTMClassifierDetector(TorchDetector):
             raise DataError("the val split has no rows to validate the lstm_classifier on")
         weight = pos_weight(c, y_train)
         seed_and_threads(self.seed, self.trainer_config)
-        self.net = self._make_net(train.x.shape[1])
+        self.net = self._new_net(train.x.shape[1])
         module = ClassifierModule(self.net, c.learning_rate, c.weight_decay, weight)
         labels = {k: torch.from_numpy(y.astype(np.float32)) for k, y in (("train", y_train), ("val", y_val))}
         report = fit_module(
@@ -131,10 +130,7 @@ class LSTMClassifierDetector(TorchDetector):
     def score(self, rows: Rows) -> np.ndarray:
         import torch
 
-        if self.net is None:
-            raise RuntimeError("score() before fit() or load()")
-        torch.set_num_threads(self.trainer_config.num_threads)
-        net = self.net.eval()
+        net = self._trained_net()
 
         def probability(w: torch.Tensor) -> torch.Tensor:
             # float64: a float32 sigmoid saturates at 1.0 for logits above ~17 and ties the top scores.

@@ -104,14 +104,3 @@ class DenseVAE(nn.Module):
 def kl_divergence(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
     """Per-row KL(N(mu, exp(logvar)) || N(0, 1)), summed over latent dimensions."""
     return -0.5 * (1 + logvar - mu**2 - logvar.exp()).sum(dim=-1)
-
-
-def reconstruction_error(net: nn.Module, x: torch.Tensor, batch_size: int = 8192) -> torch.Tensor:
-    """Per-row mean squared reconstruction error, in eval mode and without gradients."""
-    net.eval()
-    out = []
-    with torch.no_grad():
-        for start in range(0, len(x), batch_size):
-            xb = x[start : start + batch_size]
-            out.append(((net(xb) - xb) ** 2).mean(dim=1))
-    return torch.cat(out) if out else torch.empty(0)

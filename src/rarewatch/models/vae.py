@@ -49,51 +49,20 @@ class VAEDetector(TorchDetector):
         from rarewatch.models.nets import DenseVAE
 
         c = self.config
-        self.n_features = n_features
         return DenseVAE(n_features, c.hidden_dims, c.latent_dim, c.activation)
 
     def fit(self, train: Rows, val: Rows) -> FitReport:
-        import torch
-
-        from rarewatch.models.batches import batch_loader
         from rarewatch.models.lit_vae import VAEModule
-        from rarewatch.models.training import fit_module, seed_and_threads
 
         c = self.config
-        x_train, x_val = (r.normal_x() if c.train_on == "normal" else r.x for r in (train, val))
-        seed_and_threads(self.seed, self.trainer_config)
-        self.net = self._make_net(x_train.shape[1])
-        module = VAEModule(self.net, c.learning_rate, c.weight_decay, c.beta)
-        return fit_module(
-            module,
-            batch_loader(torch.from_numpy(x_train), batch_size=c.batch_size, shuffle=True, seed=self.seed),
-            batch_loader(torch.from_numpy(x_val), batch_size=8192, shuffle=False, seed=self.seed),
-            max_epochs=c.max_epochs,
-            patience=c.patience,
-            trainer=self.trainer_config,
-            train_samples=len(x_train),
-            val_samples=len(x_val),
-        )
+        return self._fit_on_rows(train, val, lambda net: VAEModule(net, c.learning_rate, c.weight_decay, c.beta))
 
     def score(self, rows: Rows) -> np.ndarray:
-        import torch
-
         from rarewatch.models.lit_vae import negative_elbo
 
-        if self.net is None:
-            raise RuntimeError("score() before fit() or load()")
-        torch.set_num_threads(self.trainer_config.num_threads)
-        net = self.net.eval()
-        x = torch.from_numpy(np.ascontiguousarray(rows.x, dtype=np.float32))
-        out = []
-        with torch.no_grad():
-            for start in range(0, len(x), 8192):
-                xb = x[start : start + 8192]
-                if self.config.score == "elbo":
-                    out.append(negative_elbo(net, xb, self.config.beta))
-                else:
-                    out.append(((net(xb)[0] - xb) ** 2).mean(dim=1))
-        return torch.cat(out).numpy() if out else np.empty(0, dtype=np.float32)
+        if self.config.score == "elbo":
+            return self._score_in_batches(lambda net, x: negative_elbo(net, x, self.config.beta), rows)
+        return self._score_in_batches(lambda net, x: ((net(x)[0] - x) ** 2).mean(dim=1), rows)
 
 
 def build(config: Config, seed: int, trainer: TrainerConfig) -> VAEDetector:
