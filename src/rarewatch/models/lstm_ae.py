@@ -23,24 +23,8 @@ if TYPE_CHECKING:
 
 
 @dataclass(frozen=True)
-class Config:
-    name: str
-    train_on: Literal["normal", "all"]  # normal: only windows whose rows are all normal
-    lookback: int
-    stride: int
-    max_gap: float
-    hidden_size: int
-    num_layers: int
-    dropout: float
+class Config(sequence.SequenceConfig):
     score_on: Literal["window", "last"]
-    learning_rate: float
-    weight_decay: float
-    batch_size: int
-    max_epochs: int
-    patience: int
-
-    def __post_init__(self) -> None:
-        sequence.check_config(self)
 
 
 class LSTMAEDetector(TorchDetector):

@@ -25,25 +25,13 @@ if TYPE_CHECKING:
 
 
 @dataclass(frozen=True)
-class Config:
-    name: str
+class Config(sequence.SequenceConfig):
     train_on: Literal["all"]  # supervised: normal and positive windows alike
-    lookback: int
-    stride: int
-    max_gap: float
-    hidden_size: int
-    num_layers: int
-    dropout: float
     class_weight: list[float] | None  # [normal, positive]; null with balanced: true, or for no weighting
     balanced: bool  # weigh positives by n_normal / n_positive of the training windows
-    learning_rate: float
-    weight_decay: float
-    batch_size: int
-    max_epochs: int
-    patience: int
 
     def __post_init__(self) -> None:
-        sequence.check_config(self)
+        super().__post_init__()
         if self.class_weight is not None:
             checks.check(
                 self,

@@ -7,7 +7,8 @@ the segment's first row, so every row of a split gets exactly one score.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
@@ -23,8 +24,30 @@ if TYPE_CHECKING:
 SCORE_BATCH = 4096
 
 
+@dataclass(frozen=True)
+class SequenceConfig:
+    """The fields every sequence family has: windows, LSTM size and training. Families extend it."""
+
+    name: str
+    train_on: Literal["normal", "all"]  # normal: only windows whose rows are all normal
+    lookback: int
+    stride: int
+    max_gap: float
+    hidden_size: int
+    num_layers: int
+    dropout: float
+    learning_rate: float
+    weight_decay: float
+    batch_size: int
+    max_epochs: int
+    patience: int
+
+    def __post_init__(self) -> None:
+        check_config(self)
+
+
 def check_config(config: Any) -> None:
-    """The fields every sequence family has: lookback, stride, max_gap, LSTM size and training."""
+    """Range checks of the SequenceConfig fields."""
     checks.at_least(config, 1, "lookback", "stride", "hidden_size", "num_layers", "batch_size", "max_epochs")
     checks.at_least(config, 0, "patience")
     checks.check(config, "max_gap", lambda v: v >= 1, ">= 1 (multiples of the median time step)")
