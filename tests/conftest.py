@@ -2,6 +2,8 @@
 
 `small_config(**overrides)` returns a checked `rarewatch.config.Config`; `small_params(**overrides)`
 the plain dict behind it; `write_params(params)` writes such a dict as YAML into the test's tmp_path.
+`splits_of(cfg)` runs ingest .. split in memory on cfg's synthetic data; `small_splits` is that for
+the small config.
 
 Overrides:
 - `section__key=value` sets one nested value (`preprocess__nan_policy="refuse"`,
@@ -17,10 +19,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 import yaml
 
 from rarewatch.config import Config, config_from_dict
+from rarewatch.data import synthetic
+from rarewatch.stages import ingest, label_shift, preprocess, split
 
 PROJECT_PARAMS = Path(__file__).resolve().parents[1] / "params.yaml"
 
@@ -206,3 +211,21 @@ def csv_data_section(**overrides: Any) -> dict[str, Any]:
 @pytest.fixture(scope="session")
 def csv_data() -> Callable[..., dict[str, Any]]:
     return csv_data_section
+
+
+def _splits_of(cfg: Config) -> dict[str, pd.DataFrame]:
+    df, _ = ingest.run(synthetic.generate(cfg.data.synthetic), cfg.data)
+    df, _ = preprocess.run(df, cfg)
+    df, _ = label_shift.run(df, cfg.label_shift.horizon)
+    return split.run(df, cfg)
+
+
+@pytest.fixture(scope="session")
+def splits_of() -> Callable[[Config], dict[str, pd.DataFrame]]:
+    """ingest -> preprocess -> label_shift -> split in memory, for a config with synthetic data."""
+    return _splits_of
+
+
+@pytest.fixture(scope="session")
+def small_splits(small_config) -> dict[str, pd.DataFrame]:
+    return _splits_of(small_config())

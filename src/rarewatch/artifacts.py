@@ -7,7 +7,7 @@ import math
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -45,11 +45,6 @@ def atomic_dir(target: Path) -> Iterator[Path]:
             shutil.rmtree(tmp)
 
 
-def write_parquet(df: pd.DataFrame, target: Path) -> None:
-    with atomic_path(target) as tmp:
-        df.to_parquet(tmp, index=False)
-
-
 def read_parquet(path: Path, produced_by: str) -> pd.DataFrame:
     if not path.is_file():
         raise FileNotFoundError(f"'{path}' not found; run the '{produced_by}' stage first (dvc repro {produced_by})")
@@ -59,17 +54,6 @@ def read_parquet(path: Path, produced_by: str) -> pd.DataFrame:
 def write_json(obj: Any, target: Path) -> None:
     with atomic_path(target) as tmp:
         tmp.write_text(json.dumps(jsonable(obj), indent=2, sort_keys=False) + "\n")
-
-
-def read_json(path: Path, produced_by: str) -> Any:
-    if not path.is_file():
-        raise FileNotFoundError(f"'{path}' not found; run the '{produced_by}' stage first (dvc repro {produced_by})")
-    return json.loads(path.read_text())
-
-
-def write_with(target: Path, writer: Callable[[Path], None]) -> None:
-    with atomic_path(target) as tmp:
-        writer(tmp)
 
 
 def jsonable(obj: Any) -> Any:

@@ -13,8 +13,7 @@ from sklearn.metrics import roc_auc_score
 
 from rarewatch.composition import compose
 from rarewatch.config import config_from_dict
-from rarewatch.data import synthetic
-from rarewatch.stages import ingest, label_shift, preprocess, split, train
+from rarewatch.stages import train
 
 FAST = ["trainer.progress_bar=false", "trainer.num_threads=1"]
 # (family, epochs, floor). Measured after 5 epochs: dense_ae 0.800, denoising_ae 0.841, vae 0.801,
@@ -31,12 +30,8 @@ CASES = [
 
 
 @pytest.fixture(scope="module")
-def default_splits():
-    cfg = config_from_dict(compose(FAST))
-    df, _ = ingest.run(synthetic.generate(cfg.data.synthetic), cfg.data)
-    df, _ = preprocess.run(df, cfg)
-    df, _ = label_shift.run(df, cfg.label_shift.horizon)
-    return split.run(df, cfg)
+def default_splits(splits_of):
+    return splits_of(config_from_dict(compose(FAST)))
 
 
 @pytest.mark.parametrize(("family", "epochs", "floor"), CASES)

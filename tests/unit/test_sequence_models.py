@@ -15,11 +15,10 @@ import torch
 from sklearn.metrics import roc_auc_score
 
 from rarewatch.config import config_from_dict
-from rarewatch.data import synthetic
 from rarewatch.data.windows import segments
 from rarewatch.errors import ConfigError, DataError
 from rarewatch.models.base import Rows
-from rarewatch.stages import ingest, label_shift, preprocess, split, train
+from rarewatch.stages import train
 
 FAMILIES = ["lstm_ae", "lstm_classifier", "denoising_ae", "vae"]
 SEQUENCE_FAMILIES = ["lstm_ae", "lstm_classifier"]
@@ -38,12 +37,8 @@ AUC_FLOOR = 0.70
 
 
 @pytest.fixture(scope="module")
-def signal_splits(small_config):
-    cfg = small_config(**SIGNAL)
-    df, _ = ingest.run(synthetic.generate(cfg.data.synthetic), cfg.data)
-    df, _ = preprocess.run(df, cfg)
-    df, _ = label_shift.run(df, cfg.label_shift.horizon)
-    return split.run(df, cfg)
+def signal_splits(small_config, splits_of):
+    return splits_of(small_config(**SIGNAL))
 
 
 @pytest.fixture(scope="module")

@@ -191,15 +191,6 @@ def test_random_split_without_time_axis(small_config):
 # ---------------------------------------------------------------------------------------------- train
 
 
-@pytest.fixture(scope="module")
-def small_splits(small_config):
-    cfg = small_config()
-    df, _ = ingest.run(synthetic.generate(cfg.data.synthetic), cfg.data)
-    df, _ = preprocess.run(df, cfg)
-    df, _ = label_shift.run(df, cfg.label_shift.horizon)
-    return split.run(df, cfg)
-
-
 def _with_extreme_positives(frame: pd.DataFrame) -> pd.DataFrame:
     """Push the positive rows far out on s00, so statistics that include them are visibly off."""
     out = frame.copy()
