@@ -153,6 +153,13 @@ def to_numeric_feature(series: pd.Series, name: str) -> np.ndarray:
     return converted.astype(np.float64).to_numpy()
 
 
+def in_time_order(df: pd.DataFrame) -> pd.DataFrame:
+    """`df` sorted by time (stable), or `df` itself when it already is."""
+    if df[TIME].is_monotonic_increasing:
+        return df
+    return df.sort_values(TIME, kind="stable").reset_index(drop=True)
+
+
 def feature_columns(df: pd.DataFrame) -> list[str]:
     return [c for c in df.columns if c not in RESERVED]
 

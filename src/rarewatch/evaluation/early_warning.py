@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from rarewatch.evaluation.thresholds import confusion_curve
+from rarewatch.evaluation.thresholds import best_index, confusion_curve
 
 NS_PER_MINUTE = 60 * 10**9
 NS_PER_DAY = 24 * 60 * NS_PER_MINUTE
@@ -56,6 +56,11 @@ class AlarmPolicy:
 
     def as_dict(self) -> dict[str, int]:
         return {"k": self.k, "n": self.n, "silence_rows": self.silence}
+
+    @classmethod
+    def from_config(cls, alarm: Any) -> AlarmPolicy:
+        """From the `alarm` config section (k, n, silence_rows)."""
+        return cls(alarm.k, alarm.n, alarm.silence_rows)
 
 
 def _check_policy(k: int, n: int, silence: int) -> None:
@@ -318,5 +323,4 @@ def min_alarm_cost_threshold(
 ) -> float:
     """The cheapest threshold with false alarms priced per operator alarm; ties go to the highest."""
     curve = alarm_cost_curve(labels, scores, tn, fp, fn, tp, policy)
-    best = len(curve.cost) - 1 - int(np.argmin(curve.cost[::-1]))
-    return float(curve.thresholds[best])
+    return float(curve.thresholds[best_index(curve.cost)])

@@ -67,6 +67,12 @@ def confusion_curve(labels: np.ndarray, scores: np.ndarray) -> ConfusionCurve:
     )
 
 
+def best_index(values: np.ndarray, maximise: bool = False) -> int:
+    """Index of the best value; ties go to the last one, i.e. the highest threshold (fewer alarms)."""
+    flipped = values[::-1]
+    return len(values) - 1 - int(np.argmax(flipped) if maximise else np.argmin(flipped))
+
+
 def percentile_threshold(labels: np.ndarray, scores: np.ndarray, percentile: float) -> float:
     """The p-th percentile of the scores of normal rows (the notebooks' 95th-percentile rule)."""
     check_scores(labels, scores)
@@ -86,10 +92,7 @@ def max_f1_threshold(labels: np.ndarray, scores: np.ndarray) -> float | None:
         )
         return None
     curve = confusion_curve(labels, scores)
-    f1 = curve.f1
-    # Ties go to the highest threshold: the same F1 with fewer alarms.
-    best = len(f1) - 1 - int(np.argmax(f1[::-1]))
-    return float(curve.thresholds[best])
+    return float(curve.thresholds[best_index(curve.f1, maximise=True)])
 
 
 def min_cost_threshold(
@@ -97,6 +100,4 @@ def min_cost_threshold(
 ) -> float:
     """The threshold with the lowest total cost; ties go to the highest threshold (fewer alarms)."""
     curve = confusion_curve(labels, scores)
-    cost = curve.cost(tn, fp, fn, tp)
-    best = len(cost) - 1 - int(np.argmin(cost[::-1]))
-    return float(curve.thresholds[best])
+    return float(curve.thresholds[best_index(curve.cost(tn, fp, fn, tp))])

@@ -14,12 +14,12 @@ import pandas as pd
 
 from rarewatch.artifacts import atomic_dir, read_parquet, write_json
 from rarewatch.config import Config
-from rarewatch.data.schema import LABEL, TIME
+from rarewatch.data.schema import LABEL, in_time_order
 from rarewatch.evaluation import plots
 from rarewatch.evaluation.cost import CostMatrix, savings
 from rarewatch.evaluation.early_warning import AlarmPolicy, alarm_cost_curve, false_alarm_counts
 from rarewatch.evaluation.metrics import confusion_at
-from rarewatch.evaluation.thresholds import confusion_curve, min_cost_threshold
+from rarewatch.evaluation.thresholds import best_index, confusion_curve, min_cost_threshold
 from rarewatch.paths import Paths
 
 log = logging.getLogger(__name__)
@@ -69,14 +69,14 @@ def _run_per_alarm(
     val: pd.DataFrame, test: pd.DataFrame, matrix: CostMatrix, policy: AlarmPolicy
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Like per_row, with FP = false operator alarms (alarms on rows outside every warning window)."""
-    val, test = _in_time_order(val), _in_time_order(test)
+    val, test = in_time_order(val), in_time_order(test)
     yv, sv = val[LABEL].to_numpy(), val["score"].to_numpy()
     curve = alarm_cost_curve(yv, sv, matrix.tn, matrix.fp, matrix.fn, matrix.tp, policy)
     table = pd.DataFrame(
         {"threshold": curve.thresholds, "tn": curve.tn, "fp": curve.fp, "false_alarms": curve.false_alarms,
          "fn": curve.fn, "tp": curve.tp, "cost": curve.cost}
     )
-    best_i = len(curve.cost) - 1 - int(curve.cost[::-1].argmin())  # ties: the highest threshold
+    best_i = best_index(curve.cost)
     best = float(curve.thresholds[best_i])
     yt, st = test[LABEL].to_numpy(), test["score"].to_numpy()
     test_conf = confusion_at(yt, st, best)
@@ -102,21 +102,14 @@ def _run_per_alarm(
     return table, metrics
 
 
-def _in_time_order(df: pd.DataFrame) -> pd.DataFrame:
-    if df[TIME].is_monotonic_increasing:
-        return df
-    return df.sort_values(TIME, kind="stable").reset_index(drop=True)
-
-
 def execute(cfg: Config, paths: Paths) -> None:
     c = cfg.cost
-    a = cfg.alarm
     table, metrics = run(
         read_parquet(paths.scores("val"), "evaluate"),
         read_parquet(paths.scores("test"), "evaluate"),
         CostMatrix(c.tn, c.fp, c.fn, c.tp),
         pricing=c.false_alarm_pricing,
-        policy=AlarmPolicy(a.k, a.n, a.silence_rows),
+        policy=AlarmPolicy.from_config(cfg.alarm),
     )
     with atomic_dir(paths.cost_plots) as tmp:
         table.to_csv(tmp / "cost_curve.csv", index=False)

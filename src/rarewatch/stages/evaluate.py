@@ -17,7 +17,7 @@ import pandas as pd
 from rarewatch.artifacts import atomic_dir, read_parquet, write_json
 from rarewatch.config import Config
 from rarewatch.data.features import FeaturePipeline
-from rarewatch.data.schema import GROUP, LABEL, TIME
+from rarewatch.data.schema import GROUP, LABEL, TIME, in_time_order
 from rarewatch.evaluation import plots
 from rarewatch.evaluation.early_warning import (
     AlarmPolicy,
@@ -57,21 +57,11 @@ def choose_thresholds(val: pd.DataFrame, cfg: Config) -> dict[str, float | None]
             # The cost stage's pricing: false positives per false operator alarm (alarms need time order).
             v = in_time_order(val)
             chosen[strategy] = min_alarm_cost_threshold(
-                v[LABEL].to_numpy(), v["score"].to_numpy(), c.tn, c.fp, c.fn, c.tp, alarm_policy(cfg)
+                v[LABEL].to_numpy(), v["score"].to_numpy(), c.tn, c.fp, c.fn, c.tp, AlarmPolicy.from_config(cfg.alarm)
             )
         else:
             chosen[strategy] = min_cost_threshold(y, s, c.tn, c.fp, c.fn, c.tp)
     return chosen
-
-
-def alarm_policy(cfg: Config) -> AlarmPolicy:
-    return AlarmPolicy(cfg.alarm.k, cfg.alarm.n, cfg.alarm.silence_rows)
-
-
-def in_time_order(df: pd.DataFrame) -> pd.DataFrame:
-    if df[TIME].is_monotonic_increasing:
-        return df
-    return df.sort_values(TIME, kind="stable").reset_index(drop=True)
 
 
 def operator_alarms(df: pd.DataFrame, threshold: float, policy: AlarmPolicy) -> np.ndarray:
@@ -91,7 +81,7 @@ def run(scored: dict[str, pd.DataFrame], cfg: Config, events: pd.DataFrame | Non
     it, event start times are estimated from each split's shifted labels (see events_from_labels).
     """
     thresholds = choose_thresholds(scored["val"], cfg)
-    policy = alarm_policy(cfg)
+    policy = AlarmPolicy.from_config(cfg.alarm)
     ordered = {split: in_time_order(df) for split, df in scored.items()}
     tables = {split: split_events(df, events, cfg.label_shift.horizon) for split, df in ordered.items()}
     result: dict[str, Any] = {
@@ -154,7 +144,7 @@ def write_alarm_timeline(
     if not chosen:
         return
     name = "min_cost" if "min_cost" in chosen else next(iter(chosen))
-    policy = alarm_policy(cfg)
+    policy = AlarmPolicy.from_config(cfg.alarm)
     frames = {split: in_time_order(scored[split]) for split in ("test", "val") if split in scored}
     alarms = {split: operator_alarms(df, chosen[name], policy) for split, df in frames.items()}
     if events is None:
