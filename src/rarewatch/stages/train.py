@@ -37,7 +37,7 @@ def to_rows(df: pd.DataFrame, features: FeaturePipeline) -> Rows:
 
 def run(train: pd.DataFrame, val: pd.DataFrame, cfg: Config) -> tuple[FeaturePipeline, Detector, FitReport]:
     fam = family(cfg.model.name)
-    fit_rows(val, cfg.model.train_on, "val")
+    fit_rows(val, cfg.model.train_on, "val")  # only for its error: early stopping needs such val rows
     features = FeaturePipeline(cfg.data.categorical_columns, impute=cfg.preprocess.nan_policy == "impute",
                                max_missing_fraction=cfg.preprocess.max_missing_fraction)
     features.fit(fit_rows(train, cfg.model.train_on, "train"))
