@@ -35,16 +35,29 @@ SETUPS: dict[str, dict[str, Any]] = {
     # The published paper-mill figures come from random row splits; this setup repeats that (leaky)
     # protocol so the numbers can be compared, and shows how much of them the leak explains.
     "paper_mill_random_rows": {
-        "overrides": ["+experiment=paper_mill_ae", "data.time_column=null", "data.time_format=null",
-                      "data.drop_columns=[time]", "split.method=random"],
+        "overrides": [
+            "+experiment=paper_mill_ae",
+            "data.time_column=null",
+            "data.time_format=null",
+            "data.drop_columns=[time]",
+            "split.method=random",
+        ],
         "time_axis": False,
     },
     "secom": {"overrides": ["+experiment=secom_ae"], "time_axis": True},
     "ton_iot_fridge": {"overrides": ["+experiment=fridge_unordered"], "time_axis": False},
     "kddcup99": {"overrides": ["+experiment=kdd_ae"], "time_axis": False},
 }
-MODELS = ["dense_ae", "denoising_ae", "vae", "lstm_ae", "lstm_classifier", "isolation_forest", "pca",
-          "gradient_boosting"]
+MODELS = [
+    "dense_ae",
+    "denoising_ae",
+    "vae",
+    "lstm_ae",
+    "lstm_classifier",
+    "isolation_forest",
+    "pca",
+    "gradient_boosting",
+]
 SEQUENCE_MODELS = {"lstm_ae", "lstm_classifier"}
 BASELINES = {"isolation_forest", "pca", "gradient_boosting"}
 
@@ -64,8 +77,13 @@ class Job:
 
 
 def job_overrides(job: Job) -> list[str]:
-    return [*SETUPS[job.setup]["overrides"], f"model={job.model}", f"seed={job.seed}",
-            "trainer.progress_bar=false", "trainer.num_threads=1"]
+    return [
+        *SETUPS[job.setup]["overrides"],
+        f"model={job.model}",
+        f"seed={job.seed}",
+        "trainer.progress_bar=false",
+        "trainer.num_threads=1",
+    ]
 
 
 def run_job_in_process(job: Job, cache: Path) -> dict[str, Any]:
@@ -82,12 +100,17 @@ def run_job_in_process(job: Job, cache: Path) -> dict[str, Any]:
         cost_m = json.loads(result.paths.cost_metrics.read_text())
         train_m = json.loads(result.paths.train_metrics.read_text())
     row: dict[str, Any] = {
-        "setup": job.setup, "model": job.model, "seed": job.seed,
-        "test_roc_auc": eval_m["test"]["roc_auc"], "test_pr_auc": eval_m["test"]["pr_auc"],
+        "setup": job.setup,
+        "model": job.model,
+        "seed": job.seed,
+        "test_roc_auc": eval_m["test"]["roc_auc"],
+        "test_pr_auc": eval_m["test"]["pr_auc"],
         "test_pr_auc_no_skill": eval_m["test"]["pr_auc_no_skill"],
-        "test_cost": cost_m["test_cost"], "test_no_alarm_cost": cost_m["test_no_alarm_cost"],
+        "test_cost": cost_m["test_cost"],
+        "test_no_alarm_cost": cost_m["test_no_alarm_cost"],
         "test_savings": cost_m["test_savings"],
-        "train_seconds": train_m["train_seconds"], "job_seconds": wall,
+        "train_seconds": train_m["train_seconds"],
+        "job_seconds": wall,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
     for strategy in ("max_f1", "min_cost", "percentile"):
@@ -100,8 +123,18 @@ def run_job_in_process(job: Job, cache: Path) -> dict[str, Any]:
 def run_job_subprocess(job: Job, cache: Path, log_dir: Path) -> dict[str, Any]:
     out = log_dir / f"{job.setup}-{job.model}-{job.seed}.json"
     log = log_dir / f"{job.setup}-{job.model}-{job.seed}.log"
-    cmd = [sys.executable, __file__, "--job", job.setup, job.model, str(job.seed), "--cache", str(cache),
-           "--job-out", str(out)]
+    cmd = [
+        sys.executable,
+        __file__,
+        "--job",
+        job.setup,
+        job.model,
+        str(job.seed),
+        "--cache",
+        str(cache),
+        "--job-out",
+        str(out),
+    ]
     with log.open("w") as f:
         proc = subprocess.run(cmd, stdout=f, stderr=subprocess.STDOUT, cwd=ROOT)
     if proc.returncode != 0:
@@ -118,8 +151,18 @@ def fmt(mean: float, std: float, digits: int = 3) -> str:
 
 def summarise(rows: pd.DataFrame) -> str:
     ok = rows[rows.get("error").isna()] if "error" in rows else rows
-    cols = ["test_roc_auc", "test_pr_auc", "test_f1_max_f1", "test_recall_max_f1", "test_f1_min_cost",
-            "test_recall_min_cost", "test_cost", "test_savings", "train_seconds", "peak_rss_mb"]
+    cols = [
+        "test_roc_auc",
+        "test_pr_auc",
+        "test_f1_max_f1",
+        "test_recall_max_f1",
+        "test_f1_min_cost",
+        "test_recall_min_cost",
+        "test_cost",
+        "test_savings",
+        "train_seconds",
+        "peak_rss_mb",
+    ]
     agg = ok.groupby(["setup", "model"])[cols].agg(["mean", "std"])
     seeds = ok.groupby(["setup", "model"])["seed"].nunique()
     lines: list[str] = []
@@ -129,28 +172,51 @@ def summarise(rows: pd.DataFrame) -> str:
         sub = ok[ok["setup"] == setup]
         no_skill = sub["test_pr_auc_no_skill"].iloc[0]
         no_alarm = sub["test_no_alarm_cost"].iloc[0]
-        lines += [f"### {setup}", "",
-                  f"Test positives share (PR-AUC no-skill): {no_skill:.4f}; cost of raising no alarm on test: "
-                  f"{no_alarm:,.0f}.", "",
-                  "| model | seeds | test ROC-AUC | test PR-AUC | F1 @max_f1 | recall @max_f1 | F1 @min_cost "
-                  "| recall @min_cost | test cost | savings | train s | peak RSS MB | published |",
-                  "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+        lines += [
+            f"### {setup}",
+            "",
+            f"Test positives share (PR-AUC no-skill): {no_skill:.4f}; cost of raising no alarm on test: "
+            f"{no_alarm:,.0f}.",
+            "",
+            "| model | seeds | test ROC-AUC | test PR-AUC | F1 @max_f1 | recall @max_f1 | F1 @min_cost "
+            "| recall @min_cost | test cost | savings | train s | peak RSS MB | published |",
+            "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        ]
         order = agg.loc[setup].sort_values(("test_pr_auc", "mean"), ascending=False)
         for model, r in order.iterrows():
             name = f"{model} (baseline)" if model in BASELINES else model
-            cells = [fmt(r[(c, "mean")], r[(c, "std")], 0 if c in ("test_cost", "test_savings", "peak_rss_mb")
-                         else 1 if c == "train_seconds" else 3) for c in cols]
-            lines.append(f"| {name} | {seeds[(setup, model)]} | " + " | ".join(cells)
-                         + f" | {REFERENCES.get((setup, model), '')} |")
-        skipped = rows[(rows["setup"] == setup) & rows.get("error", pd.Series(dtype=str)).notna()] \
-            if "error" in rows else rows.iloc[0:0]
+            cells = [
+                fmt(
+                    r[(c, "mean")],
+                    r[(c, "std")],
+                    0 if c in ("test_cost", "test_savings", "peak_rss_mb") else 1 if c == "train_seconds" else 3,
+                )
+                for c in cols
+            ]
+            lines.append(
+                f"| {name} | {seeds[(setup, model)]} | "
+                + " | ".join(cells)
+                + f" | {REFERENCES.get((setup, model), '')} |"
+            )
+        skipped = (
+            rows[(rows["setup"] == setup) & rows.get("error", pd.Series(dtype=str)).notna()]
+            if "error" in rows
+            else rows.iloc[0:0]
+        )
         for _, r in skipped.drop_duplicates(["model"]).iterrows():
             lines.append(f"| {r['model']} | 0 | not run: {r['error']} |" + " |" * 10)
         best = order.index[0]
-        best_base = max((m for m in order.index if m in BASELINES),
-                        key=lambda m: order.loc[m, ("test_pr_auc", "mean")], default=None)
-        lines += ["", f"Best test PR-AUC: **{best}**"
-                  + (f"; best baseline: {best_base}." if best_base and best_base != best else "."), ""]
+        best_base = max(
+            (m for m in order.index if m in BASELINES),
+            key=lambda m: order.loc[m, ("test_pr_auc", "mean")],
+            default=None,
+        )
+        lines += [
+            "",
+            f"Best test PR-AUC: **{best}**"
+            + (f"; best baseline: {best_base}." if best_base and best_base != best else "."),
+            "",
+        ]
     shown = set(zip(ok["setup"], ok["model"], strict=True))
     missing = {k: v for k, v in REFERENCES.items() if k not in shown}
     if missing:
@@ -169,8 +235,9 @@ def main() -> None:
     parser.add_argument("--cache", default=str(ROOT / ".rarewatch" / "benchmark-cache"))
     parser.add_argument("--csv", default=str(ROOT / "benchmarks" / "results.csv"))
     parser.add_argument("--markdown", default=str(ROOT / "benchmarks" / "RESULTS.md"))
-    parser.add_argument("--from-csv", action="store_true",
-                        help="only rewrite the Markdown from an existing --csv (no jobs run)")
+    parser.add_argument(
+        "--from-csv", action="store_true", help="only rewrite the Markdown from an existing --csv (no jobs run)"
+    )
     parser.add_argument("--job", nargs=3, metavar=("SETUP", "MODEL", "SEED"), help=argparse.SUPPRESS)
     parser.add_argument("--job-out", help=argparse.SUPPRESS)
     args = parser.parse_args()

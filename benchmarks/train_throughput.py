@@ -53,9 +53,16 @@ def samples_per_second(x: torch.Tensor, cfg: object, batch_size: int, feeding: s
     else:
         loader = DataLoader(TensorDataset(x), batch_size=batch_size, shuffle=True)
     clock = EpochClock()
-    trainer = L.Trainer(accelerator="cpu", max_epochs=epochs, logger=False, enable_checkpointing=False,
-                        enable_progress_bar=False, enable_model_summary=False, deterministic=True,
-                        callbacks=[clock])
+    trainer = L.Trainer(
+        accelerator="cpu",
+        max_epochs=epochs,
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        deterministic=True,
+        callbacks=[clock],
+    )
     trainer.fit(module, loader)
     # Epoch time only: Trainer start-up (about a second, once per fit) is not throughput.
     return len(x) * epochs / clock.seconds
@@ -83,9 +90,11 @@ def main() -> None:
     torch.set_num_threads(2)
     x, cfg = training_matrix()
     default_bs = cfg.model.batch_size
-    print(f"dense AE {x.shape[1]}-{'-'.join(map(str, cfg.model.hidden_dims))}-{x.shape[1]}, "
-          f"{len(x)} normal training rows, {args.epochs} epochs, median of {args.repeats}, "
-          f"torch threads {torch.get_num_threads()}\n")
+    print(
+        f"dense AE {x.shape[1]}-{'-'.join(map(str, cfg.model.hidden_dims))}-{x.shape[1]}, "
+        f"{len(x)} normal training rows, {args.epochs} epochs, median of {args.repeats}, "
+        f"torch threads {torch.get_num_threads()}\n"
+    )
     print("| batch size | feeding | samples/s |\n|---|---|---|")
     for bs in (default_bs, 1024):
         for feeding in ("whole batches", "per-sample DataLoader"):

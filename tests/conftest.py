@@ -128,9 +128,7 @@ def _base_params() -> dict[str, Any]:
     params = yaml.safe_load(PROJECT_PARAMS.read_text())
     params["data"]["synthetic"].update(SMALL_SYNTHETIC)
     params["model"] = copy.deepcopy(SMALL_MODELS["dense_ae"])
-    params["trainer"].update(
-        {"accelerator": "cpu", "devices": 1, "progress_bar": False, "deterministic": True}
-    )
+    params["trainer"].update({"accelerator": "cpu", "devices": 1, "progress_bar": False, "deterministic": True})
     params["tracking"]["uri"] = None
     # Pinned so tuning params.yaml cannot silently change what the pipeline tests see.
     params["threshold"]["strategies"] = ["percentile", "max_f1", "min_cost"]

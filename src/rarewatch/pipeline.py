@@ -56,8 +56,16 @@ def data_key(cfg: Config, code: str) -> str:
 def model_key(cfg: Config, code: str) -> str:
     c = to_dict(cfg)
     trainer = {k: v for k, v in c["trainer"].items() if k != "progress_bar"}
-    return _key("model", data_key(cfg, code), c["model"], trainer, cfg.seed,
-                cfg.data.categorical_columns, cfg.preprocess.nan_policy, cfg.preprocess.max_missing_fraction)
+    return _key(
+        "model",
+        data_key(cfg, code),
+        c["model"],
+        trainer,
+        cfg.seed,
+        cfg.data.categorical_columns,
+        cfg.preprocess.nan_policy,
+        cfg.preprocess.max_missing_fraction,
+    )
 
 
 def _cached(target: Path, build: Callable[[Path], None]) -> bool:

@@ -23,8 +23,14 @@ def render(eval_m: dict[str, Any], cost_m: dict[str, Any], run: dict[str, Any] |
         ranking.add_column(col, justify="right" if col != "split" else "left")
     for split in ("val", "test"):
         m = eval_m[split]
-        ranking.add_row(split, _f(m["roc_auc"]), _f(m["pr_auc"]), _f(m["pr_auc_no_skill"], 4),
-                        str(m["n_rows"]), str(m["n_positive"]))
+        ranking.add_row(
+            split,
+            _f(m["roc_auc"]),
+            _f(m["pr_auc"]),
+            _f(m["pr_auc_no_skill"], 4),
+            str(m["n_rows"]),
+            str(m["n_positive"]),
+        )
     console.print(ranking)
 
     thr = Table(title="Thresholds chosen on validation, applied to test", title_justify="left")
@@ -35,8 +41,14 @@ def render(eval_m: dict[str, Any], cost_m: dict[str, Any], run: dict[str, Any] |
         if t is None:
             thr.add_row(name, "skipped", *[""] * 7)
             continue
-        thr.add_row(name, f"{entry['value']:.4g}", _f(t["precision"]), _f(t["recall"]), _f(t["f1"]),
-                    *(str(t[k]) for k in ("tn", "fp", "fn", "tp")))
+        thr.add_row(
+            name,
+            f"{entry['value']:.4g}",
+            _f(t["precision"]),
+            _f(t["recall"]),
+            _f(t["f1"]),
+            *(str(t[k]) for k in ("tn", "fp", "fn", "tp")),
+        )
     console.print(thr)
     _early_warning_table(eval_m, console)
 
@@ -52,8 +64,10 @@ def render(eval_m: dict[str, Any], cost_m: dict[str, Any], run: dict[str, Any] |
         console.print(f"[yellow]warning:[/] {w}")
     if run:
         console.print(f"MLflow run {run['run_id']} in {run['tracking_uri']}")
-    console.print("Open the MLflow UI: [bold]make ui[/] (http://127.0.0.1:5000)   "
-                  "Plots offline: [bold]make plots[/] (dvc_plots/index.html)")
+    console.print(
+        "Open the MLflow UI: [bold]make ui[/] (http://127.0.0.1:5000)   "
+        "Plots offline: [bold]make plots[/] (dvc_plots/index.html)"
+    )
 
 
 def _early_warning_table(eval_m: dict[str, Any], console: Console) -> None:
@@ -63,14 +77,24 @@ def _early_warning_table(eval_m: dict[str, Any], console: Console) -> None:
         return  # an eval.json from before early-warning evaluation
     p = eval_m.get("alarm_policy") or {}
     k, n, silence = p.get("k"), p.get("n"), p.get("silence_rows")
-    policy = ("off, every row over the threshold alarms" if (k, n, silence) == (1, 1, 0)
-              else f"{k} of the last {n} rows over, then {silence} rows silent")
+    policy = (
+        "off, every row over the threshold alarms"
+        if (k, n, silence) == (1, 1, 0)
+        else f"{k} of the last {n} rows over, then {silence} rows silent"
+    )
     unit = next((ew["lead_time_unit"] for _, ew in rows if ew), "minutes")
     per_day = all(ew["false_alarms_per_day"] is not None for _, ew in rows if ew)
     rate = "false alarms / day" if per_day else "false alarms / 1000 rows"
     table = Table(title=f"Early warning on test (alarm policy: {policy})", title_justify="left")
-    for col in ("strategy", "events caught", "event recall", f"median lead ({unit})", "lead IQR", rate,
-                "alarms / event"):
+    for col in (
+        "strategy",
+        "events caught",
+        "event recall",
+        f"median lead ({unit})",
+        "lead IQR",
+        rate,
+        "alarms / event",
+    ):
         table.add_column(col, justify="left" if col == "strategy" else "right")
     for name, ew in rows:
         if not ew:
@@ -78,7 +102,11 @@ def _early_warning_table(eval_m: dict[str, Any], console: Console) -> None:
             continue
         iqr = "n/a" if ew["lead_time_q1"] is None else f"{ew['lead_time_q1']:.3g}-{ew['lead_time_q3']:.3g}"
         table.add_row(
-            name, f"{ew['events_caught']}/{ew['events']}", _f(ew["event_recall"]), _f(ew["lead_time_median"], 1), iqr,
+            name,
+            f"{ew['events_caught']}/{ew['events']}",
+            _f(ew["event_recall"]),
+            _f(ew["lead_time_median"], 1),
+            iqr,
             _f(ew["false_alarms_per_day"] if per_day else ew["false_alarms_per_1000_rows"], 2),
             _f(ew["alarms_per_event"], 2),
         )

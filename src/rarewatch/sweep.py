@@ -45,9 +45,9 @@ def run_job(cfg: Config, job_dir: Path, project_dir: Path, overrides: list[str])
         log.warning("no MLflow parent run for this sweep (see the warning at its start); logging a top-level run")
     cfg = with_absolute_data_paths(cfg, project_dir)
     result = run_pipeline(cfg, job_dir, project_dir / CACHE_DIR)
-    run = log_pipeline_run(cfg, result.paths, tracking_root=project_dir,
-                           parent_run_id=parent,
-                           run_name=" ".join(overrides) or "defaults")
+    run = log_pipeline_run(
+        cfg, result.paths, tracking_root=project_dir, parent_run_id=parent, run_name=" ".join(overrides) or "defaults"
+    )
     eval_m = json.loads(result.paths.eval_metrics.read_text())
     cost_m = json.loads(result.paths.cost_metrics.read_text())
     summary = {
@@ -88,18 +88,38 @@ def print_table(rows: list[dict[str, Any]]) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title=f"Sweep: {len(rows)} jobs, sorted by validation cost (early warning: test at the "
-                  "min_cost threshold)", title_justify="left")
-    for col in ("overrides", "val cost", "test cost", "test savings", "test ROC-AUC", "test PR-AUC",
-                "event recall", "lead time", "false alarms/day", "train s", "model"):
+    table = Table(
+        title=f"Sweep: {len(rows)} jobs, sorted by validation cost (early warning: test at the min_cost threshold)",
+        title_justify="left",
+    )
+    for col in (
+        "overrides",
+        "val cost",
+        "test cost",
+        "test savings",
+        "test ROC-AUC",
+        "test PR-AUC",
+        "event recall",
+        "lead time",
+        "false alarms/day",
+        "train s",
+        "model",
+    ):
         table.add_column(col, justify="left" if col == "overrides" else "right")
     for r in rows:
         lead = "n/a" if r.get("lead_time_median") is None else f"{r['lead_time_median']:g} {r['lead_time_unit']}"
         table.add_row(
-            r["overrides"] or "(defaults)", f"{r['val_cost']:,.0f}", f"{r['test_cost']:,.0f}",
-            f"{r['test_savings']:,.0f}", _f(r["test_roc_auc"]), _f(r["test_pr_auc"]),
-            _f(r.get("event_recall")), lead, _f(r.get("false_alarms_per_day"), 1),
-            f"{r['train_seconds']:.1f}", "reused" if r["model_reused"] else "trained",
+            r["overrides"] or "(defaults)",
+            f"{r['val_cost']:,.0f}",
+            f"{r['test_cost']:,.0f}",
+            f"{r['test_savings']:,.0f}",
+            _f(r["test_roc_auc"]),
+            _f(r["test_pr_auc"]),
+            _f(r.get("event_recall")),
+            lead,
+            _f(r.get("false_alarms_per_day"), 1),
+            f"{r['train_seconds']:.1f}",
+            "reused" if r["model_reused"] else "trained",
         )
     Console(width=170).print(table)
 
@@ -126,8 +146,9 @@ class SweepCallback(Callback):
         client = MlflowClient(self.uri)
         exp_id = experiment_id(self.uri, cfg.tracking.experiment, project)
         overrides = " ".join(config.hydra.overrides.task)  # HydraConfig is only set inside jobs
-        run = client.create_run(exp_id, run_name=f"sweep {overrides}".strip(),
-                                tags={"rarewatch.kind": "sweep", **git_tags(project)})
+        run = client.create_run(
+            exp_id, run_name=f"sweep {overrides}".strip(), tags={"rarewatch.kind": "sweep", **git_tags(project)}
+        )
         self.parent_run_id = run.info.run_id
         # Environment, not a global: joblib's worker processes inherit it.
         os.environ[PARENT_RUN_ENV] = self.parent_run_id

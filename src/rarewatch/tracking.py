@@ -57,8 +57,17 @@ def experiment_id(uri: str, name: str, root: Path) -> str:
 # Early-warning figures under the alarm policy (eval.json's early_warning block); lead times are in
 # minutes for datetime data, rows otherwise (lead_time_unit there). None values are skipped.
 EARLY_WARNING_METRICS = (
-    "events", "events_caught", "event_recall", "lead_time_median", "lead_time_q1", "lead_time_q3",
-    "alarms", "false_alarms", "false_alarms_per_day", "false_alarms_per_1000_rows", "alarms_per_event",
+    "events",
+    "events_caught",
+    "event_recall",
+    "lead_time_median",
+    "lead_time_q1",
+    "lead_time_q3",
+    "alarms",
+    "false_alarms",
+    "false_alarms_per_day",
+    "false_alarms_per_1000_rows",
+    "alarms_per_event",
 )
 
 
@@ -80,8 +89,15 @@ def metric_values(eval_m: dict[str, Any], cost_m: dict[str, Any], train_m: dict[
                         out[f"{split}.{name}.{ew_key}"] = value.get(ew_key)
                 else:
                     out[f"{split}.{name}.{key}"] = value
-    for key in ("best_threshold", "val_cost", "val_no_alarm_cost", "test_cost", "test_no_alarm_cost",
-                "test_savings", "test_savings_fraction"):
+    for key in (
+        "best_threshold",
+        "val_cost",
+        "val_no_alarm_cost",
+        "test_cost",
+        "test_no_alarm_cost",
+        "test_savings",
+        "test_savings_fraction",
+    ):
         out[f"cost.{key}"] = cost_m[key]
     for key in ("val_false_alarms", "test_false_alarms"):  # only with false_alarm_pricing=per_alarm
         out[f"cost.{key}"] = cost_m.get(key)
@@ -97,9 +113,7 @@ def log_pipeline_run(
     mlflow = _mlflow()
     uri = resolve_uri(cfg.tracking.uri, tracking_root)
     mlflow.set_tracking_uri(uri)
-    experiment = mlflow.set_experiment(
-        experiment_id=experiment_id(uri, cfg.tracking.experiment, tracking_root)
-    )
+    experiment = mlflow.set_experiment(experiment_id=experiment_id(uri, cfg.tracking.experiment, tracking_root))
     eval_m = json.loads(paths.eval_metrics.read_text())
     cost_m = json.loads(paths.cost_metrics.read_text())
     train_m = json.loads(paths.train_metrics.read_text())

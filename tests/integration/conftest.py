@@ -33,7 +33,10 @@ def repo_copy(tmp_path: Path) -> Path:
     """The files git would ship (tracked + untracked-not-ignored), as a fresh git repository."""
     listed = subprocess.run(
         ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-        cwd=REPO, capture_output=True, text=True, check=True,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout.split("\0")
     dest = tmp_path / "repo"
     for rel in filter(None, listed):

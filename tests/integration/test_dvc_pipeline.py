@@ -21,13 +21,30 @@ def stages_run(output: str) -> list[str]:
 def test_repro_tracks_and_reruns_only_what_changed(repo_copy: Path) -> None:
     first = sh(["dvc", "repro"], repo_copy)
     assert stages_run(first.stdout) == [
-        "ingest", "preprocess", "label_shift", "split", "train", "evaluate", "cost", "track"
+        "ingest",
+        "preprocess",
+        "label_shift",
+        "split",
+        "train",
+        "evaluate",
+        "cost",
+        "track",
     ]
-    for rel in ("data/raw/data.parquet", "data/split/train.parquet", "data/split/val.parquet",
-                "data/split/test.parquet", "models/card.json", "models/features.pkl",
-                "data/scores/val.parquet", "data/scores/test.parquet", "metrics/plots/evaluate/roc_pr.png",
-                "metrics/plots/evaluate/confusion.png", "metrics/plots/evaluate/scores.png",
-                "metrics/plots/cost/cost_curve.png", "metrics/plots/cost/cost_curve.csv"):
+    for rel in (
+        "data/raw/data.parquet",
+        "data/split/train.parquet",
+        "data/split/val.parquet",
+        "data/split/test.parquet",
+        "models/card.json",
+        "models/features.pkl",
+        "data/scores/val.parquet",
+        "data/scores/test.parquet",
+        "metrics/plots/evaluate/roc_pr.png",
+        "metrics/plots/evaluate/confusion.png",
+        "metrics/plots/evaluate/scores.png",
+        "metrics/plots/cost/cost_curve.png",
+        "metrics/plots/cost/cost_curve.csv",
+    ):
         assert (repo_copy / rel).is_file(), rel
     eval_m = json.loads((repo_copy / "metrics/eval.json").read_text())
     # The default synthetic data is built so that early warning is learnable but not trivial.
@@ -43,10 +60,24 @@ def test_repro_tracks_and_reruns_only_what_changed(repo_copy: Path) -> None:
     client = MlflowClient(run_info["tracking_uri"])
     run = client.get_run(run_info["run_id"])
     m = run.data.metrics
-    for key in ("val.roc_auc", "test.roc_auc", "val.pr_auc", "test.pr_auc", "test.pr_auc_no_skill",
-                "threshold.percentile", "threshold.max_f1", "threshold.min_cost",
-                "test.min_cost.tp", "test.min_cost.fp", "test.percentile.fn", "val.max_f1.tn",
-                "cost.best_threshold", "cost.test_cost", "cost.test_no_alarm_cost", "cost.test_savings"):
+    for key in (
+        "val.roc_auc",
+        "test.roc_auc",
+        "val.pr_auc",
+        "test.pr_auc",
+        "test.pr_auc_no_skill",
+        "threshold.percentile",
+        "threshold.max_f1",
+        "threshold.min_cost",
+        "test.min_cost.tp",
+        "test.min_cost.fp",
+        "test.percentile.fn",
+        "val.max_f1.tn",
+        "cost.best_threshold",
+        "cost.test_cost",
+        "cost.test_no_alarm_cost",
+        "cost.test_savings",
+    ):
         assert key in m, key
     assert m["test.roc_auc"] == pytest.approx(eval_m["test"]["roc_auc"])
     assert run.data.params["model.hidden_dims"] == "[32, 16, 32]"

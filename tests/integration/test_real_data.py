@@ -29,8 +29,11 @@ CREDITCARD = "../shared/datasets/creditcard/creditcard.csv"
 
 
 def staged(cfg: Config) -> Config:
-    missing = [p for p in (cfg.data.path, cfg.data.companion_path, cfg.data.test_path)
-               if p is not None and not Path(p).is_file()]
+    missing = [
+        p
+        for p in (cfg.data.path, cfg.data.companion_path, cfg.data.test_path)
+        if p is not None and not Path(p).is_file()
+    ]
     if missing:
         pytest.skip(f"{cfg.data.name}: {missing[0]} is not staged (see ../shared/datasets/README.md)")
     return cfg
@@ -122,8 +125,9 @@ def test_kddcup99(tmp_path):  # 805k rows in, about 6 s
 
 
 def test_secom_uci(tmp_path):
-    cfg = staged(experiment("secom_ae", "data=secom_uci", f"data.path={SECOM_UCI_DATA}",
-                            "preprocess.max_missing_fraction=0.5"))
+    cfg = staged(
+        experiment("secom_ae", "data=secom_uci", f"data.path={SECOM_UCI_DATA}", "preprocess.max_missing_fraction=0.5")
+    )
     d = run_stages(cfg, tmp_path)
     raw = d["raw"]
     assert len(raw) == 1567 and raw[LABEL].sum() == 104 and len(feature_columns(raw)) == 590

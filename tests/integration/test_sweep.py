@@ -12,14 +12,26 @@ from tests.integration.conftest import BIN, sh
 pytestmark = pytest.mark.slow
 
 SMALL = [
-    "data.synthetic.n_rows=4000", "data.synthetic.n_channels=10", "data.synthetic.precursor_channels=3",
-    "data.synthetic.event_rate=0.02", "model.max_epochs=2", "trainer.progress_bar=false",
+    "data.synthetic.n_rows=4000",
+    "data.synthetic.n_channels=10",
+    "data.synthetic.precursor_channels=3",
+    "data.synthetic.event_rate=0.02",
+    "model.max_epochs=2",
+    "trainer.progress_bar=false",
 ]
 
 
 def test_sweep_2x2_nests_runs_and_reuses_models(tmp_path: Path) -> None:
-    proc = sh([str(BIN / "rarewatch-sweep"), "-m", "model.hidden_dims=[8,4,8],[16,8,16]",
-               "threshold.percentile=90,99", *SMALL], tmp_path)
+    proc = sh(
+        [
+            str(BIN / "rarewatch-sweep"),
+            "-m",
+            "model.hidden_dims=[8,4,8],[16,8,16]",
+            "threshold.percentile=90,99",
+            *SMALL,
+        ],
+        tmp_path,
+    )
     assert "Sweep: 4 jobs, sorted by validation cost" in proc.stdout
 
     results = [json.loads(p.read_text()) for p in tmp_path.glob("multirun/*/*/result.json")]

@@ -91,25 +91,40 @@ def _words(df: pd.DataFrame) -> pd.DataFrame:
 
 BAD_SOURCES = {
     # id: (make the bad file's text, data overrides, message: the value, message: the fix)
-    "missing label column": (_drop_label, {}, r"data\.label_column: column 'y' not found",
-                             "columns are: time, a, b"),
-    "missing time column": (_rename_time, {}, r"data\.time_column: column 'time' not found",
-                            "columns are: stamp, y, a, b"),
-    "non-numeric feature": (_text_in_a, {},
-                            r"feature column 'a' has non-numeric values \(first: 'high' at row 2",
-                            "list it in data.categorical_columns or data.drop_columns"),
-    "three label classes": (_three_classes, {}, r"label column 'y' has 3 classes \(0, 1, 2\)",
-                            "map the classes to two"),
+    "missing label column": (_drop_label, {}, r"data\.label_column: column 'y' not found", "columns are: time, a, b"),
+    "missing time column": (
+        _rename_time,
+        {},
+        r"data\.time_column: column 'time' not found",
+        "columns are: stamp, y, a, b",
+    ),
+    "non-numeric feature": (
+        _text_in_a,
+        {},
+        r"feature column 'a' has non-numeric values \(first: 'high' at row 2",
+        "list it in data.categorical_columns or data.drop_columns",
+    ),
+    "three label classes": (
+        _three_classes,
+        {},
+        r"label column 'y' has 3 classes \(0, 1, 2\)",
+        "map the classes to two",
+    ),
     "one label class": (_one_class, {}, r"label column 'y' has 1 class(es)? \(0\)", "needs exactly two"),
-    "positive label not a value": (_words, {"positive_label": "yes"},
-                                   r"data\.positive_label='yes' is not a value of label column 'y' "
-                                   r"\(values: break, ok\)",
-                                   "set data.positive_label to one of them"),
-    "empty file": (lambda df: "", {}, r"data file '.*source\.csv' is empty \(0 bytes\)",
-                   "point data.path at"),
-    "header only": (lambda df: "time,y,a,b\n", {},
-                    r"data file '.*source\.csv' has a header \(time, y, a, b\) but no data rows",
-                    "point data.path at"),
+    "positive label not a value": (
+        _words,
+        {"positive_label": "yes"},
+        r"data\.positive_label='yes' is not a value of label column 'y' "
+        r"\(values: break, ok\)",
+        "set data.positive_label to one of them",
+    ),
+    "empty file": (lambda df: "", {}, r"data file '.*source\.csv' is empty \(0 bytes\)", "point data.path at"),
+    "header only": (
+        lambda df: "time,y,a,b\n",
+        {},
+        r"data file '.*source\.csv' has a header \(time, y, a, b\) but no data rows",
+        "point data.path at",
+    ),
 }
 
 
@@ -170,12 +185,14 @@ def test_nan_imputed_with_training_median(small_config, csv_data):
 
     t = pd.date_range("2024-01-01", periods=9, freq="min")
     train_df = pd.DataFrame(
-        {"time": t[:6], "label": [0, 0, 0, 0, 0, 1],
-         "a": [1.0, 2.0, 4.0, np.nan, 10.0, 1000.0], "b": [0.5, 1.5, 0.7, 1.1, 0.9, 0.3]}
+        {
+            "time": t[:6],
+            "label": [0, 0, 0, 0, 0, 1],
+            "a": [1.0, 2.0, 4.0, np.nan, 10.0, 1000.0],
+            "b": [0.5, 1.5, 0.7, 1.1, 0.9, 0.3],
+        }
     )
-    val_df = pd.DataFrame(
-        {"time": t[6:], "label": [0, 0, 1], "a": [500.0, 600.0, np.nan], "b": [0.2, 0.4, 0.6]}
-    )
+    val_df = pd.DataFrame({"time": t[6:], "label": [0, 0, 1], "a": [500.0, 600.0, np.nan], "b": [0.2, 0.4, 0.6]})
     features, detector, _ = train.run(train_df, val_df, cfg)
 
     # median of the normal training values of a: [1, 2, 4, 10] -> (2 + 4) / 2 = 3
@@ -194,8 +211,9 @@ def test_split_without_normal_training_rows(small_config):
     cfg = small_config(split={"method": "time", "train_fraction": 0.6, "val_fraction": 0.2, "gap_rows": 2})
     label = np.ones(50, dtype=np.int64)
     label[40:] = 0  # normal rows only in val/test: 50 * 0.6 = 30 training rows, all positive
-    df = pd.DataFrame({"time": pd.date_range("2024-01-01", periods=50, freq="min"), "label": label,
-                       "a": np.linspace(0.5, 9.5, 50)})
+    df = pd.DataFrame(
+        {"time": pd.date_range("2024-01-01", periods=50, freq="min"), "label": label, "a": np.linspace(0.5, 9.5, 50)}
+    )
     with pytest.raises(DataError, match=r"split 'train' has no normal rows") as exc:
         split.run(df, cfg)
     assert "check data.positive_label" in one_line(exc)
@@ -229,7 +247,11 @@ def run_stage(stage: str, root: Path, params: Path) -> subprocess.CompletedProce
     env["MLFLOW_DISABLE_TELEMETRY"] = "true"
     return subprocess.run(
         [sys.executable, "-m", f"rarewatch.stages.{stage}", "--root", str(root), "--params", str(params)],
-        cwd=root, env=env, capture_output=True, text=True, timeout=120,
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 
@@ -304,11 +326,8 @@ def test_main_train_with_misspelt_key(tmp_path, small_params, csv_data, write_pa
     params["model"]["hiden_dims"] = params["model"].pop("hidden_dims")
     write_params(params)
     proc = run_stage("train", tmp_path, path)
-    assert_one_line_error(
-        proc, "train", "unknown config key 'model.hiden_dims'", "did you mean 'model.hidden_dims'?"
-    )
+    assert_one_line_error(proc, "train", "unknown config key 'model.hiden_dims'", "did you mean 'model.hidden_dims'?")
     assert snapshot(tmp_path) == before
     assert not (tmp_path / "models").exists()
     assert not (tmp_path / "metrics").exists()
     assert leftovers(tmp_path) == []
-

@@ -11,8 +11,14 @@ from rarewatch.stages import train
 
 BASELINES = {
     "pca": {"name": "pca", "train_on": "normal", "variance": 0.9},
-    "gradient_boosting": {"name": "gradient_boosting", "train_on": "all", "max_iter": 50,
-                          "learning_rate": 0.1, "max_leaf_nodes": 15, "balanced": True},
+    "gradient_boosting": {
+        "name": "gradient_boosting",
+        "train_on": "all",
+        "max_iter": 50,
+        "learning_rate": 0.1,
+        "max_leaf_nodes": 15,
+        "balanced": True,
+    },
 }
 
 

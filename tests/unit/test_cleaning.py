@@ -27,9 +27,7 @@ def _frame() -> pd.DataFrame:
 
 
 def test_clean_hand_case():
-    df, report = clean(
-        _frame(), ["tag", "grade"], drop_constant=True, drop_duplicates=True, nan_policy="impute"
-    )
+    df, report = clean(_frame(), ["tag", "grade"], drop_constant=True, drop_duplicates=True, nan_policy="impute")
     assert df["time"].tolist() == [1, 2, 3, 4, 5]
     assert list(df.columns) == ["time", "label", "x", "count", "grade"]
     # sorted by time: x 1, 2, 3, nan, 5; count 9, 2, 5, 7, 1
@@ -47,9 +45,7 @@ def test_clean_hand_case():
 
 
 def test_clean_keeps_duplicates_and_constants_when_asked():
-    df, report = clean(
-        _frame(), ["tag", "grade"], drop_constant=False, drop_duplicates=False, nan_policy="impute"
-    )
+    df, report = clean(_frame(), ["tag", "grade"], drop_constant=False, drop_duplicates=False, nan_policy="impute")
     assert len(df) == 6 and report["rows_out"] == 6
     assert "const" in df.columns
     assert report["positive_rows"] == 2

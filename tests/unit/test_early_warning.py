@@ -74,12 +74,15 @@ def test_policy_edges():
     assert alarm_rows(apply_policy(rows(1, 1, 1, 1), 1, 1, 100)) == [0]
 
 
-@pytest.mark.parametrize(("k", "n", "silence", "message"), [
-    (0, 1, 0, "k=0 must be between 1 and n=1"),
-    (3, 2, 0, "k=3 must be between 1 and n=2"),
-    (1, 0, 0, "n=0 must be >= 1"),
-    (1, 1, -1, "silence=-1 must be >= 0"),
-])
+@pytest.mark.parametrize(
+    ("k", "n", "silence", "message"),
+    [
+        (0, 1, 0, "k=0 must be between 1 and n=1"),
+        (3, 2, 0, "k=3 must be between 1 and n=2"),
+        (1, 0, 0, "n=0 must be >= 1"),
+        (1, 1, -1, "silence=-1 must be >= 0"),
+    ],
+)
 def test_policy_rejects_bad_settings(k, n, silence, message):
     with pytest.raises(ValueError, match=message):
         apply_policy(rows(1), k, n, silence)
@@ -91,7 +94,7 @@ def test_policy_matches_a_row_by_row_reference():
     def reference(over: np.ndarray, k: int, n: int, silence: int) -> list[int]:
         out, quiet_until = [], -1
         for i in range(len(over)):
-            if i > quiet_until and over[max(0, i - n + 1): i + 1].sum() >= k:
+            if i > quiet_until and over[max(0, i - n + 1) : i + 1].sum() >= k:
                 out.append(i)
                 quiet_until = i + silence
         return out
@@ -129,8 +132,7 @@ def test_one_event_in_rows():
 def test_one_event_in_minutes():
     # the same rows two minutes apart: lead 2 rows = 4 minutes
     times = pd.Series([T0 + pd.Timedelta(minutes=2 * r) for r in KEPT])
-    m = early_warning_metrics(times, LABELS, ALARMS, [T0 + pd.Timedelta(minutes=16)],
-                              [T0 + pd.Timedelta(minutes=16)])
+    m = early_warning_metrics(times, LABELS, ALARMS, [T0 + pd.Timedelta(minutes=16)], [T0 + pd.Timedelta(minutes=16)])
     assert m["lead_time_unit"] == "minutes"
     assert m["lead_time_median"] == 4.0
     # span: minute 0 to 22, plus one 2-minute row = 24 minutes = 1/60 day -> 1 false alarm = 60 a day
@@ -254,13 +256,16 @@ def test_alarm_config_loads(small_params):
     assert cfg.cost.false_alarm_pricing == "per_row"
 
 
-@pytest.mark.parametrize(("alarm", "message"), [
-    ({"k": 3, "n": 2}, r"alarm.k=3 must be between 1 and alarm.n=2 .* e.g. alarm.k=2 alarm.n=3"),
-    ({"k": 0}, r"alarm.k=0 must be between 1 and alarm.n=1"),
-    ({"n": 0}, r"alarm.n=0 must be >= 1 .*use alarm.n=1 for no smoothing"),
-    ({"silence_rows": -1}, r"alarm.silence_rows=-1 must be >= 0 .*0 turns silencing off"),
-    ({"k": 1.5}, r"config key 'alarm.k' must be an integer, got 1.5"),
-])
+@pytest.mark.parametrize(
+    ("alarm", "message"),
+    [
+        ({"k": 3, "n": 2}, r"alarm.k=3 must be between 1 and alarm.n=2 .* e.g. alarm.k=2 alarm.n=3"),
+        ({"k": 0}, r"alarm.k=0 must be between 1 and alarm.n=1"),
+        ({"n": 0}, r"alarm.n=0 must be >= 1 .*use alarm.n=1 for no smoothing"),
+        ({"silence_rows": -1}, r"alarm.silence_rows=-1 must be >= 0 .*0 turns silencing off"),
+        ({"k": 1.5}, r"config key 'alarm.k' must be an integer, got 1.5"),
+    ],
+)
 def test_alarm_config_errors(small_params, alarm, message):
     with pytest.raises(ConfigError, match=message):
         config_from_dict(_params(small_params, **alarm))
@@ -269,6 +274,9 @@ def test_alarm_config_errors(small_params, alarm, message):
 def test_false_alarm_pricing_values(small_params):
     cfg = config_from_dict(small_params(cost__false_alarm_pricing="per_alarm"))
     assert cfg.cost.false_alarm_pricing == "per_alarm"
-    with pytest.raises(ConfigError, match=r"'cost.false_alarm_pricing' is 'per_event'; allowed values: "
-                                          r"'per_row', 'per_alarm'"):
+    with pytest.raises(
+        ConfigError,
+        match=r"'cost.false_alarm_pricing' is 'per_event'; allowed values: "
+        r"'per_row', 'per_alarm'",
+    ):
         config_from_dict(small_params(cost__false_alarm_pricing="per_event"))

@@ -23,9 +23,7 @@ A = pd.DataFrame(
     }
 )
 # Rows B have a very different distribution (x mean 11, y median 6).
-B = pd.DataFrame(
-    {"time": [10, 11], "label": [1, 0], "x": [10.0, 12.0], "y": [np.nan, 6.0], "g": ["a", "zzz"]}
-)
+B = pd.DataFrame({"time": [10, 11], "label": [1, 0], "x": [10.0, 12.0], "y": [np.nan, 6.0], "g": ["a", "zzz"]})
 
 
 def _fitted() -> FeaturePipeline:
@@ -68,9 +66,7 @@ def test_extra_columns_at_transform_are_ignored():
 
 
 def test_missing_column_at_transform():
-    with pytest.raises(
-        DataError, match=r"columns \['y'\] that the model was trained on are missing; retrain"
-    ):
+    with pytest.raises(DataError, match=r"columns \['y'\] that the model was trained on are missing; retrain"):
         _fitted().transform(B.drop(columns=["y"]))
 
 
@@ -87,9 +83,7 @@ def test_fit_on_no_rows():
 
 def test_nan_without_imputation_is_refused_with_fix():
     pipe = FeaturePipeline(["g"], impute=False).fit(A)
-    with pytest.raises(
-        DataError, match="NaN or infinite values after preprocessing; set preprocess.nan_policy=impute"
-    ):
+    with pytest.raises(DataError, match="NaN or infinite values after preprocessing; set preprocess.nan_policy=impute"):
         pipe.transform(B)
 
 

@@ -93,8 +93,9 @@ def paper_mill_csv(path: Path, n: int = 120, breaks: tuple[int, ...] = (30, 80, 
 
 def test_paper_mill(tmp_path):
     source = paper_mill_csv(tmp_path / "processminer-rare-event-mts-data.csv")
-    cfg = config(["+experiment=paper_mill_ae", "split.gap_rows=2"],
-                 path=tmp_path / "processminer-rare-event-mts-data.csv")
+    cfg = config(
+        ["+experiment=paper_mill_ae", "split.gap_rows=2"], path=tmp_path / "processminer-rare-event-mts-data.csv"
+    )
     raw, report, clean, parts = pipeline(cfg, tmp_path)
 
     assert raw[TIME].iloc[0] == pd.Timestamp("1999-05-12 22:00")
@@ -113,8 +114,11 @@ def test_paper_mill(tmp_path):
 def test_paper_mill_config_on_the_fridge_file(tmp_path):
     fridge_csv(tmp_path / "fridge.csv")
     cfg = config(["data=paper_mill"], path=tmp_path / "fridge.csv")
-    with pytest.raises(DataError, match=r"data\.label_column: column 'y' not found; columns are: ts, date, time, "
-                                        r"fridge_temperature, temp_condition, label, type"):
+    with pytest.raises(
+        DataError,
+        match=r"data\.label_column: column 'y' not found; columns are: ts, date, time, "
+        r"fridge_temperature, temp_condition, label, type",
+    ):
         pipeline(cfg, tmp_path)
 
 
@@ -126,11 +130,13 @@ def secom_parquet(path: Path, n: int = 60, fails: tuple[int, ...] = (5, 20, 40, 
     rng = np.random.default_rng(1)
     label = np.full(n, -1)
     label[list(fails)] = 1
-    df = pd.DataFrame({
-        "timestamp": pd.date_range("2008-07-19 11:55", periods=n, freq="37min"),
-        "label": label,
-        "is_fail": label == 1,
-    })
+    df = pd.DataFrame(
+        {
+            "timestamp": pd.date_range("2008-07-19 11:55", periods=n, freq="37min"),
+            "label": label,
+            "is_fail": label == 1,
+        }
+    )
     for i in (0, 1, 2, 3, 6, 589):
         df[f"sensor_{i}"] = rng.normal(size=n)
     df.to_parquet(path, index=False)
@@ -149,19 +155,28 @@ def test_secom_parquet_drops_is_fail(tmp_path):
 
 
 def test_secom_config_on_a_table_without_is_fail(tmp_path):
-    pd.DataFrame({"timestamp": pd.date_range("2008-07-19", periods=4, freq="h"), "label": [-1, 1, -1, -1],
-                  "sensor_0": [1.0, 2.0, 3.0, 4.0]}).to_parquet(tmp_path / "other.parquet")
+    pd.DataFrame(
+        {
+            "timestamp": pd.date_range("2008-07-19", periods=4, freq="h"),
+            "label": [-1, 1, -1, -1],
+            "sensor_0": [1.0, 2.0, 3.0, 4.0],
+        }
+    ).to_parquet(tmp_path / "other.parquet")
     cfg = config(["data=secom"], path=tmp_path / "other.parquet")
-    with pytest.raises(DataError, match=r"data\.drop_columns: column 'is_fail' not found; "
-                                        r"columns are: timestamp, label, sensor_0"):
+    with pytest.raises(
+        DataError,
+        match=r"data\.drop_columns: column 'is_fail' not found; "
+        r"columns are: timestamp, label, sensor_0",
+    ):
         pipeline(cfg, tmp_path)
 
 
 # ---------------------------------------------------------------------------------- SECOM, raw UCI files
 
 
-def secom_uci_files(directory: Path, n: int = 60, fails: tuple[int, ...] = (5, 20, 40, 55),
-                    label_lines: int | None = None) -> tuple[Path, Path]:
+def secom_uci_files(
+    directory: Path, n: int = 60, fails: tuple[int, ...] = (5, 20, 40, 55), label_lines: int | None = None
+) -> tuple[Path, Path]:
     """secom.data: 590 space-separated readings, `NaN` for missing, no header; secom_labels.data: CRLF lines
     `-1 "19/07/2008 11:55:00"` (dd/mm/yyyy)."""
     rng = np.random.default_rng(2)
@@ -193,8 +208,11 @@ def test_secom_uci_reader(tmp_path):
 
 def test_secom_uci_through_the_pipeline(tmp_path):
     data, labels = secom_uci_files(tmp_path)
-    cfg = config(["+experiment=secom_ae", "data=secom_uci", "preprocess.max_missing_fraction=0.5",
-                  "split.gap_rows=2"], path=data, companion_path=labels)
+    cfg = config(
+        ["+experiment=secom_ae", "data=secom_uci", "preprocess.max_missing_fraction=0.5", "split.gap_rows=2"],
+        path=data,
+        companion_path=labels,
+    )
     raw, report, clean, parts = pipeline(cfg, tmp_path)
 
     assert raw[LABEL].sum() == 4
@@ -211,16 +229,22 @@ def test_secom_uci_through_the_pipeline(tmp_path):
 
 def test_secom_uci_labels_that_do_not_match_the_data(tmp_path):
     data, labels = secom_uci_files(tmp_path, label_lines=59)
-    with pytest.raises(DataError, match=r"secom\.data' has 60 rows but its labels file '.*secom_labels\.data' "
-                                        r"has 59"):
+    with pytest.raises(
+        DataError,
+        match=r"secom\.data' has 60 rows but its labels file '.*secom_labels\.data' "
+        r"has 59",
+    ):
         formats.read(data, "secom_uci", labels)
 
 
 def test_secom_uci_config_given_the_labels_file_as_data(tmp_path):
     _, labels = secom_uci_files(tmp_path)
     cfg = config(["data=secom_uci"], path=labels, companion_path=labels)
-    with pytest.raises(DataError, match=r"secom_labels\.data' has 2 space-separated columns but the UCI "
-                                        r"secom\.data layout has 590"):
+    with pytest.raises(
+        DataError,
+        match=r"secom_labels\.data' has 2 space-separated columns but the UCI "
+        r"secom\.data layout has 590",
+    ):
         pipeline(cfg, tmp_path)
 
 
@@ -276,21 +300,57 @@ def test_fridge(tmp_path):
 def test_fridge_config_on_the_paper_mill_file(tmp_path):
     paper_mill_csv(tmp_path / "paper.csv")
     cfg = config(["data=ton_iot_fridge"], path=tmp_path / "paper.csv")
-    with pytest.raises(DataError, match=r"data\.label_column: column 'label' not found; "
-                                        r"columns are: time, y, x1, x2, x3"):
+    with pytest.raises(
+        DataError,
+        match=r"data\.label_column: column 'label' not found; "
+        r"columns are: time, y, x1, x2, x3",
+    ):
         pipeline(cfg, tmp_path)
 
 
 # -------------------------------------------------------------------------------------------- KDD Cup 99
 
 KDD_FEATURES = [
-    "duration", "protocol_type", "service", "flag", "src_bytes", "dst_bytes", "land", "wrong_fragment", "urgent",
-    "hot", "num_failed_logins", "logged_in", "num_compromised", "root_shell", "su_attempted", "num_root",
-    "num_file_creations", "num_shells", "num_access_files", "num_outbound_cmds", "is_host_login",
-    "is_guest_login", "count", "srv_count", "serror_rate", "srv_serror_rate", "rerror_rate", "srv_rerror_rate",
-    "same_srv_rate", "diff_srv_rate", "srv_diff_host_rate", "dst_host_count", "dst_host_srv_count",
-    "dst_host_same_srv_rate", "dst_host_diff_srv_rate", "dst_host_same_src_port_rate",
-    "dst_host_srv_diff_host_rate", "dst_host_serror_rate", "dst_host_srv_serror_rate", "dst_host_rerror_rate",
+    "duration",
+    "protocol_type",
+    "service",
+    "flag",
+    "src_bytes",
+    "dst_bytes",
+    "land",
+    "wrong_fragment",
+    "urgent",
+    "hot",
+    "num_failed_logins",
+    "logged_in",
+    "num_compromised",
+    "root_shell",
+    "su_attempted",
+    "num_root",
+    "num_file_creations",
+    "num_shells",
+    "num_access_files",
+    "num_outbound_cmds",
+    "is_host_login",
+    "is_guest_login",
+    "count",
+    "srv_count",
+    "serror_rate",
+    "srv_serror_rate",
+    "rerror_rate",
+    "srv_rerror_rate",
+    "same_srv_rate",
+    "diff_srv_rate",
+    "srv_diff_host_rate",
+    "dst_host_count",
+    "dst_host_srv_count",
+    "dst_host_same_srv_rate",
+    "dst_host_diff_srv_rate",
+    "dst_host_same_src_port_rate",
+    "dst_host_srv_diff_host_rate",
+    "dst_host_serror_rate",
+    "dst_host_srv_serror_rate",
+    "dst_host_rerror_rate",
     "dst_host_srv_rerror_rate",
 ]
 SYMBOLIC = {"protocol_type", "service", "flag", "land", "logged_in", "is_host_login", "is_guest_login"}
@@ -375,8 +435,11 @@ def test_kddcup_config_on_the_paper_mill_file(tmp_path):
     paper_mill_csv(tmp_path / "paper.csv")
     names = kdd_names(tmp_path / "kddcup.names")
     cfg = config(["data=kddcup99"], path=tmp_path / "paper.csv", companion_path=names, test_path=None)
-    with pytest.raises(DataError, match=r"'.*paper\.csv' has 63 columns but '.*kddcup\.names' names 42 "
-                                        r"\(41 features \+ label\)"):
+    with pytest.raises(
+        DataError,
+        match=r"'.*paper\.csv' has 63 columns but '.*kddcup\.names' names 42 "
+        r"\(41 features \+ label\)",
+    ):
         pipeline(cfg, tmp_path)
 
 
@@ -409,8 +472,7 @@ def creditcard_csv(path: Path, n: int = 80, frauds: tuple[int, ...] = (10, 55, 5
 
 def test_creditcard(tmp_path):
     creditcard_csv(tmp_path / "creditcard.csv")
-    cfg = config(["data=creditcard", "label_shift.horizon=0", "split.gap_rows=2"],
-                 path=tmp_path / "creditcard.csv")
+    cfg = config(["data=creditcard", "label_shift.horizon=0", "split.gap_rows=2"], path=tmp_path / "creditcard.csv")
     raw, report, clean, parts = pipeline(cfg, tmp_path)
 
     assert feature_columns(raw) == [f"V{i}" for i in range(1, 29)] + ["Amount"]  # Time is the axis, not a feature

@@ -82,8 +82,7 @@ def test_normalise_reserved_feature_name():
     df = _frame().assign(label=1.0)
     with pytest.raises(
         DataError,
-        match="feature column 'label' has a name rarewatch reserves; add it to "
-        "data.drop_columns or rename it",
+        match="feature column 'label' has a name rarewatch reserves; add it to data.drop_columns or rename it",
     ):
         normalise(df, SCHEMA)
     # dropping it is the documented fix
@@ -113,15 +112,11 @@ def test_to_binary_label_text_and_numbers():
 
 
 def test_to_binary_label_missing_values():
-    with pytest.raises(
-        DataError, match=r"label column 'y' has 1 missing values \(first at row 2\); drop or fill"
-    ):
+    with pytest.raises(DataError, match=r"label column 'y' has 1 missing values \(first at row 2\); drop or fill"):
         to_binary_label(pd.Series([0.0, 1.0, np.nan]), "y", "1")
 
 
-@pytest.mark.parametrize(
-    ("values", "n", "shown"), [(["a", "b", "c", "a"], 3, "a, b, c"), (["a", "a"], 1, "a")]
-)
+@pytest.mark.parametrize(("values", "n", "shown"), [(["a", "b", "c", "a"], 3, "a, b, c"), (["a", "a"], 1, "a")])
 def test_to_binary_label_needs_two_classes(values, n, shown):
     with pytest.raises(
         DataError,

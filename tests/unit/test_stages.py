@@ -46,8 +46,7 @@ def test_ingest_synthetic_gives_canonical_frame(small_config):
 
 def test_ingest_csv_like_frame_with_string_labels(small_config, csv_data):
     cfg = small_config(
-        data=csv_data(time_column="when", label_column="status", positive_label="break",
-                      categorical_columns=["line"])
+        data=csv_data(time_column="when", label_column="status", positive_label="break", categorical_columns=["line"])
     )
     table = pd.DataFrame(
         {
@@ -173,8 +172,9 @@ def test_random_split_refused_on_time_axis(small_config):
 
 
 def test_random_split_without_time_axis(small_config):
-    cfg = small_config(split__method="random", split__train_fraction=0.6, split__val_fraction=0.2,
-                       data__time_column=None)
+    cfg = small_config(
+        split__method="random", split__train_fraction=0.6, split__val_fraction=0.2, data__time_column=None
+    )
     df = _numbered(100, list(range(0, 100, 10)), with_time=False)
     parts = split.run(df, cfg)
 
@@ -242,9 +242,7 @@ VAL = pd.DataFrame(
         "score": [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0],
     }
 )
-TEST = pd.DataFrame(
-    {"time": minutes(*range(20, 25)), "label": [0, 1, 0, 1, 0], "score": [0.05, 0.3, 0.5, 0.8, 0.95]}
-)
+TEST = pd.DataFrame({"time": minutes(*range(20, 25)), "label": [0, 1, 0, 1, 0], "score": [0.05, 0.3, 0.5, 0.8, 0.95]})
 EVAL_OVERRIDES = {
     "threshold": {"strategies": ["percentile", "max_f1", "min_cost"], "percentile": 95.0},
     "cost": {"tn": 0.0, "fp": 5.0, "fn": 100.0, "tp": 5.0},
@@ -357,18 +355,26 @@ def pipeline_root(tmp_path_factory, small_config) -> Path:
 def test_pipeline_writes_the_dvc_contract(pipeline_root):
     p = Paths(pipeline_root)
     expected = [
-        p.raw, p.interim, p.processed, p.events,
-        p.split("train"), p.split("val"), p.split("test"),
-        p.model_dir / "card.json", p.model_dir / "features.pkl",
+        p.raw,
+        p.interim,
+        p.processed,
+        p.events,
+        p.split("train"),
+        p.split("val"),
+        p.split("test"),
+        p.model_dir / "card.json",
+        p.model_dir / "features.pkl",
         p.train_metrics,
-        p.scores("val"), p.scores("test"), p.eval_metrics,
+        p.scores("val"),
+        p.scores("test"),
+        p.eval_metrics,
         *(p.eval_plots / f"{kind}_{s}.csv" for kind in ("roc", "pr") for s in ("val", "test")),
         *(p.eval_plots / name for name in ("roc_pr.png", "confusion.png", "scores.png")),
-        p.cost_metrics, p.cost_plots / "cost_curve.csv", p.cost_plots / "cost_curve.png",
+        p.cost_metrics,
+        p.cost_plots / "cost_curve.csv",
+        p.cost_plots / "cost_curve.png",
     ]
-    missing = [
-        str(f.relative_to(pipeline_root)) for f in expected if not f.is_file() or f.stat().st_size == 0
-    ]
+    missing = [str(f.relative_to(pipeline_root)) for f in expected if not f.is_file() or f.stat().st_size == 0]
     assert missing == []
     leftovers = [str(f) for f in pipeline_root.rglob(".*")]
     assert leftovers == []  # atomic writes leave no temp files behind
@@ -519,13 +525,18 @@ def test_cost_per_alarm_with_the_policy_off_is_per_row():
 
 def test_evaluate_min_cost_follows_per_alarm_pricing(small_config):
     cost_section = {"tn": 0.0, "fp": 15.0, "fn": 30.0, "tp": 0.0}
-    per_alarm = small_config(threshold={"strategies": ["min_cost"], "percentile": 95.0},
-                             cost={**cost_section, "false_alarm_pricing": "per_alarm"},
-                             alarm={"k": 1, "n": 1, "silence_rows": 3})
+    per_alarm = small_config(
+        threshold={"strategies": ["min_cost"], "percentile": 95.0},
+        cost={**cost_section, "false_alarm_pricing": "per_alarm"},
+        alarm={"k": 1, "n": 1, "silence_rows": 3},
+    )
     result = evaluate.run({"val": FLICKER_VAL, "test": FLICKER_TEST}, per_alarm)
     assert result["thresholds"]["min_cost"]["value"] == pytest.approx(0.15)  # as the cost stage chose
-    per_row = small_config(threshold={"strategies": ["min_cost"], "percentile": 95.0}, cost=cost_section,
-                           alarm={"k": 1, "n": 1, "silence_rows": 3})
+    per_row = small_config(
+        threshold={"strategies": ["min_cost"], "percentile": 95.0},
+        cost=cost_section,
+        alarm={"k": 1, "n": 1, "silence_rows": 3},
+    )
     assert evaluate.run({"val": FLICKER_VAL, "test": FLICKER_TEST}, per_row)["thresholds"]["min_cost"]["value"] > 0.6
 
 

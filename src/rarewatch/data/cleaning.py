@@ -16,7 +16,11 @@ from rarewatch.errors import DataError
 
 
 def clean(
-    df: pd.DataFrame, categorical: list[str], drop_constant: bool, drop_duplicates: bool, nan_policy: str,
+    df: pd.DataFrame,
+    categorical: list[str],
+    drop_constant: bool,
+    drop_duplicates: bool,
+    nan_policy: str,
     has_time_axis: bool = True,
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
     """has_time_axis=False: `time` only numbers the rows (data.time_column=null), so it is left out

@@ -40,16 +40,16 @@ def read_secom_uci(path: Path, companion: Path | None) -> pd.DataFrame:
     """
     if companion is None:
         raise DataError("this format needs data.companion_path (its second file)")
-    data = pd.read_csv(path, sep=r"\s+", header=None, na_values=["NaN"], keep_default_na=True,
-                       encoding="utf-8-sig")
+    data = pd.read_csv(path, sep=r"\s+", header=None, na_values=["NaN"], keep_default_na=True, encoding="utf-8-sig")
     if data.shape[1] != SECOM_SENSORS:
         raise DataError(
             f"'{path}' has {data.shape[1]} space-separated columns but the UCI secom.data layout has "
             f"{SECOM_SENSORS}; point data.path at secom.data (data.companion_path at secom_labels.data)"
         )
     data.columns = [f"sensor_{i}" for i in range(SECOM_SENSORS)]
-    labels = pd.read_csv(companion, sep=" ", header=None, quotechar='"', dtype=str, encoding="utf-8-sig",
-                         skip_blank_lines=True)
+    labels = pd.read_csv(
+        companion, sep=" ", header=None, quotechar='"', dtype=str, encoding="utf-8-sig", skip_blank_lines=True
+    )
     if labels.shape[1] != 2:
         raise DataError(
             f"'{companion}' has {labels.shape[1]} fields per line; secom_labels.data lines look like "
@@ -64,9 +64,7 @@ def read_secom_uci(path: Path, companion: Path | None) -> pd.DataFrame:
     time = pd.to_datetime(stamps, format=SECOM_TIME_FORMAT, errors="coerce")
     if time.isna().any():
         i = int(time.isna().to_numpy().argmax())
-        raise DataError(
-            f"'{companion}' line {i + 1}: timestamp {stamps.iloc[i]!r} is not dd/mm/yyyy HH:MM:SS"
-        )
+        raise DataError(f"'{companion}' line {i + 1}: timestamp {stamps.iloc[i]!r} is not dd/mm/yyyy HH:MM:SS")
     front = pd.DataFrame({"label": labels[0].str.strip().to_numpy(), "timestamp": time.to_numpy()})
     return pd.concat([front, data], axis=1)
 

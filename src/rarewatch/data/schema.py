@@ -49,8 +49,7 @@ def normalise(df: pd.DataFrame, schema: Schema) -> pd.DataFrame:
             "or rename it in the file"
         )
 
-    label = to_binary_label(df[schema.label_column], schema.label_column, schema.positive_label,
-                            schema.negative_label)
+    label = to_binary_label(df[schema.label_column], schema.label_column, schema.positive_label, schema.negative_label)
     time = (
         parse_time(df[schema.time_column], schema.time_column, schema.time_format)
         if schema.time_column is not None

@@ -20,9 +20,7 @@ def time_split(
     test_start = val_start + n_val + gap
     if not with_test:
         if n_train == 0 or n_val <= 0:
-            raise DataError(
-                f"{n} rows are too few for a train/val split at {train_fraction:.2f} with gap_rows={gap}"
-            )
+            raise DataError(f"{n} rows are too few for a train/val split at {train_fraction:.2f} with gap_rows={gap}")
         return {"train": np.arange(0, n_train), "val": np.arange(val_start, n)}
     if n_train == 0 or n_val == 0 or test_start >= n:
         raise DataError(
@@ -36,9 +34,7 @@ def time_split(
     }
 
 
-def random_split(
-    labels: np.ndarray, train_fraction: float, val_fraction: float, seed: int
-) -> dict[str, np.ndarray]:
+def random_split(labels: np.ndarray, train_fraction: float, val_fraction: float, seed: int) -> dict[str, np.ndarray]:
     """Stratified random split, each class cut by the same fractions; indices sorted."""
     rng = np.random.default_rng(seed)
     parts: dict[str, list[np.ndarray]] = {"train": [], "val": [], "test": []}

@@ -26,19 +26,20 @@ def curve_tables(labels: np.ndarray, scores: np.ndarray) -> dict[str, pd.DataFra
     }
 
 
-def roc_pr_figure(
-    tables: Mapping[str, Mapping[str, pd.DataFrame]], metrics: Mapping[str, Mapping], path: Path
-) -> None:
+def roc_pr_figure(tables: Mapping[str, Mapping[str, pd.DataFrame]], metrics: Mapping[str, Mapping], path: Path) -> None:
     """Side by side ROC and PR curves for each split, with chance lines and AUCs in the legend."""
     fig, (ax_roc, ax_pr) = plt.subplots(1, 2, figsize=(11, 4.8))
     for split, t in tables.items():
         m = metrics[split]
         ax_roc.plot(t["roc"]["fpr"], t["roc"]["tpr"], label=f"{split} (ROC-AUC {_fmt(m['roc_auc'])})")
-        line = ax_pr.plot(
-            t["pr"]["recall"], t["pr"]["precision"], label=f"{split} (PR-AUC {_fmt(m['pr_auc'])})"
-        )[0]
-        ax_pr.axhline(m["pr_auc_no_skill"], ls=":", color=line.get_color(), lw=1,
-                      label=f"{split} no skill ({_fmt(m['pr_auc_no_skill'])})")
+        line = ax_pr.plot(t["pr"]["recall"], t["pr"]["precision"], label=f"{split} (PR-AUC {_fmt(m['pr_auc'])})")[0]
+        ax_pr.axhline(
+            m["pr_auc_no_skill"],
+            ls=":",
+            color=line.get_color(),
+            lw=1,
+            label=f"{split} no skill ({_fmt(m['pr_auc_no_skill'])})",
+        )
     ax_roc.plot([0, 1], [0, 1], ls=":", color="grey", lw=1, label="chance")
     ax_roc.set(xlabel="false positive rate", ylabel="true positive rate", title="ROC", xlim=(0, 1), ylim=(0, 1.01))
     ax_pr.set(xlabel="recall", ylabel="precision", title="Precision-recall", xlim=(0, 1), ylim=(0, 1.01))
@@ -60,8 +61,15 @@ def confusion_figure(confusions: Mapping[str, Confusion], title: str, path: Path
         ax.imshow(share, cmap="Blues", vmin=0, vmax=1)
         for i in range(2):
             for j in range(2):
-                ax.text(j, i, f"{int(mat[i, j])}\n{share[i, j]:.1%}", ha="center", va="center",
-                        color="white" if share[i, j] > 0.6 else "black", fontsize=9)
+                ax.text(
+                    j,
+                    i,
+                    f"{int(mat[i, j])}\n{share[i, j]:.1%}",
+                    ha="center",
+                    va="center",
+                    color="white" if share[i, j] > 0.6 else "black",
+                    fontsize=9,
+                )
         ax.set_xticks([0, 1], ["no alarm", "alarm"])
         ax.set_yticks([0, 1], ["normal", "event"])
         ax.set_title(name, fontsize=9)
@@ -71,15 +79,20 @@ def confusion_figure(confusions: Mapping[str, Confusion], title: str, path: Path
     _save(fig, path)
 
 
-def score_timeline(
-    frames: Mapping[str, pd.DataFrame], thresholds: Mapping[str, float | None], path: Path
-) -> None:
+def score_timeline(frames: Mapping[str, pd.DataFrame], thresholds: Mapping[str, float | None], path: Path) -> None:
     """Reconstruction error (score) over time per split, events in red, threshold lines dashed."""
     fig, axes = plt.subplots(len(frames), 1, figsize=(12, 3.2 * len(frames)), squeeze=False)
     for ax, (split, df) in zip(axes[:, 0], frames.items(), strict=True):
         normal = df["label"] == 0
-        ax.scatter(df.loc[normal, "time"], df.loc[normal, "score"], s=2, color="tab:blue", alpha=0.4,
-                   label="normal", rasterized=True)
+        ax.scatter(
+            df.loc[normal, "time"],
+            df.loc[normal, "score"],
+            s=2,
+            color="tab:blue",
+            alpha=0.4,
+            label="normal",
+            rasterized=True,
+        )
         ax.scatter(df.loc[~normal, "time"], df.loc[~normal, "score"], s=14, color="tab:red", label="positive")
         for (name, t), style in zip(thresholds.items(), ["--", "-.", ":"], strict=False):
             if t is not None:
@@ -115,11 +128,28 @@ def alarm_timeline(
             for start, end in zip(shown["start_time"], shown["end_time"], strict=True):
                 ax.axvspan(start, end + step, color="tab:red", alpha=0.35, lw=0)
         # One collection for all event lines: thousands of separate artists take minutes to draw.
-        ax.vlines(shown["start_time"], 0, 1, transform=ax.get_xaxis_transform(), color="tab:red", alpha=0.6,
-                  lw=1, label=f"event ({len(shown)})")
+        ax.vlines(
+            shown["start_time"],
+            0,
+            1,
+            transform=ax.get_xaxis_transform(),
+            color="tab:red",
+            alpha=0.6,
+            lw=1,
+            label=f"event ({len(shown)})",
+        )
         a = np.asarray(alarms[split], dtype=bool)
-        ax.scatter(time[a], score[a], marker="v", s=28, color="tab:orange", edgecolor="black", lw=0.4,
-                   zorder=3, label=f"operator alarm ({int(a.sum())})")
+        ax.scatter(
+            time[a],
+            score[a],
+            marker="v",
+            s=28,
+            color="tab:orange",
+            edgecolor="black",
+            lw=0.4,
+            zorder=3,
+            label=f"operator alarm ({int(a.sum())})",
+        )
         ax.set_yscale("log" if (score > 0).all() else "linear")
         ax.set(title=f"{split}: score, threshold, events and operator alarms", ylabel="score")
         ax.margins(y=0.25)

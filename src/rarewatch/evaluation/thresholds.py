@@ -95,9 +95,7 @@ def max_f1_threshold(labels: np.ndarray, scores: np.ndarray) -> float | None:
     return float(curve.thresholds[best_index(curve.f1, maximise=True)])
 
 
-def min_cost_threshold(
-    labels: np.ndarray, scores: np.ndarray, tn: float, fp: float, fn: float, tp: float
-) -> float:
+def min_cost_threshold(labels: np.ndarray, scores: np.ndarray, tn: float, fp: float, fn: float, tp: float) -> float:
     """The threshold with the lowest total cost; ties go to the highest threshold (fewer alarms)."""
     curve = confusion_curve(labels, scores)
     return float(curve.thresholds[best_index(curve.cost(tn, fp, fn, tp))])

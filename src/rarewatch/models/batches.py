@@ -24,7 +24,5 @@ class TensorBatches(Dataset):
 
 def batch_loader(*tensors: torch.Tensor, batch_size: int, shuffle: bool, seed: int) -> DataLoader:
     data = TensorBatches(*tensors)
-    sampler = (
-        RandomSampler(data, generator=torch.Generator().manual_seed(seed)) if shuffle else SequentialSampler(data)
-    )
+    sampler = RandomSampler(data, generator=torch.Generator().manual_seed(seed)) if shuffle else SequentialSampler(data)
     return DataLoader(data, sampler=BatchSampler(sampler, batch_size, drop_last=False), batch_size=None)

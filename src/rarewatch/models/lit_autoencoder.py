@@ -31,7 +31,6 @@ class ReconstructionModule(SharedStepModule):
         return loss
 
 
-
 class History(L.Callback):
     """Per-epoch losses, and the weights of the best validation epoch (restored after fit)."""
 

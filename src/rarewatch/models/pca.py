@@ -35,8 +35,12 @@ class PCADetector:
         x = train.normal_x() if self.config.train_on == "normal" else train.x
         start = time.perf_counter()
         self.pca.fit(x)
-        return FitReport(train_rows=len(x), val_rows=len(val), seconds=time.perf_counter() - start,
-                         extra={"components": int(self.pca.n_components_)})
+        return FitReport(
+            train_rows=len(x),
+            val_rows=len(val),
+            seconds=time.perf_counter() - start,
+            extra={"components": int(self.pca.n_components_)},
+        )
 
     def score(self, rows: Rows) -> np.ndarray:
         x = rows.x.astype(np.float64)

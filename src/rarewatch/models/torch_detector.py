@@ -50,9 +50,7 @@ class TorchDetector:
         torch.set_num_threads(self.trainer_config.num_threads)
         return self.net.eval()
 
-    def _fit_on_rows(
-        self, train: Rows, val: Rows, make_module: Callable[[nn.Module], L.LightningModule]
-    ) -> FitReport:
+    def _fit_on_rows(self, train: Rows, val: Rows, make_module: Callable[[nn.Module], L.LightningModule]) -> FitReport:
         """Fit a row-wise net on the rows `config.train_on` names, in whole in-memory batches."""
         import torch
 
@@ -74,9 +72,7 @@ class TorchDetector:
             val_samples=len(x_val),
         )
 
-    def _score_in_batches(
-        self, per_batch: Callable[[nn.Module, torch.Tensor], torch.Tensor], rows: Rows
-    ) -> np.ndarray:
+    def _score_in_batches(self, per_batch: Callable[[nn.Module, torch.Tensor], torch.Tensor], rows: Rows) -> np.ndarray:
         """One score per row: `per_batch(net, x)` maps a (batch, n_features) tensor to (batch,) scores."""
         import torch
 

@@ -43,8 +43,14 @@ def _run_per_row(val: pd.DataFrame, test: pd.DataFrame, matrix: CostMatrix) -> t
     yv, sv = val[LABEL].to_numpy(), val["score"].to_numpy()
     curve = confusion_curve(yv, sv)
     table = pd.DataFrame(
-        {"threshold": curve.thresholds, "tn": curve.tn, "fp": curve.fp, "fn": curve.fn, "tp": curve.tp,
-         "cost": curve.cost(matrix.tn, matrix.fp, matrix.fn, matrix.tp)}
+        {
+            "threshold": curve.thresholds,
+            "tn": curve.tn,
+            "fp": curve.fp,
+            "fn": curve.fn,
+            "tp": curve.tp,
+            "cost": curve.cost(matrix.tn, matrix.fp, matrix.fn, matrix.tp),
+        }
     )
     best = min_cost_threshold(yv, sv, matrix.tn, matrix.fp, matrix.fn, matrix.tp)
     best_row = table[table["threshold"] == best].iloc[0]
@@ -73,16 +79,24 @@ def _run_per_alarm(
     yv, sv = val[LABEL].to_numpy(), val["score"].to_numpy()
     curve = alarm_cost_curve(yv, sv, matrix.tn, matrix.fp, matrix.fn, matrix.tp, policy)
     table = pd.DataFrame(
-        {"threshold": curve.thresholds, "tn": curve.tn, "fp": curve.fp, "false_alarms": curve.false_alarms,
-         "fn": curve.fn, "tp": curve.tp, "cost": curve.cost}
+        {
+            "threshold": curve.thresholds,
+            "tn": curve.tn,
+            "fp": curve.fp,
+            "false_alarms": curve.false_alarms,
+            "fn": curve.fn,
+            "tp": curve.tp,
+            "cost": curve.cost,
+        }
     )
     best_i = best_index(curve.cost)
     best = float(curve.thresholds[best_i])
     yt, st = test[LABEL].to_numpy(), test["score"].to_numpy()
     test_conf = confusion_at(yt, st, best)
     test_false_alarms = int(false_alarm_counts(yt, st, [best], policy)[0])
-    test_cost = test_conf.tn * matrix.tn + test_false_alarms * matrix.fp + test_conf.fn * matrix.fn \
-        + test_conf.tp * matrix.tp
+    test_cost = (
+        test_conf.tn * matrix.tn + test_false_alarms * matrix.fp + test_conf.fn * matrix.fn + test_conf.tp * matrix.tp
+    )
     no_alarm = matrix.no_alarm(yt)
     metrics = {
         "cost_matrix": {"tn": matrix.tn, "fp": matrix.fp, "fn": matrix.fn, "tp": matrix.tp},
@@ -115,8 +129,13 @@ def execute(cfg: Config, paths: Paths) -> None:
         table.to_csv(tmp / "cost_curve.csv", index=False)
         plots.cost_figure(table, metrics["best_threshold"], metrics["val_no_alarm_cost"], tmp / "cost_curve.png")
     write_json(metrics, paths.cost_metrics)
-    log.info("best-cost threshold %.4g: test cost %.0f vs %.0f without alarms (savings %.0f)",
-             metrics["best_threshold"], metrics["test_cost"], metrics["test_no_alarm_cost"], metrics["test_savings"])
+    log.info(
+        "best-cost threshold %.4g: test cost %.0f vs %.0f without alarms (savings %.0f)",
+        metrics["best_threshold"],
+        metrics["test_cost"],
+        metrics["test_no_alarm_cost"],
+        metrics["test_savings"],
+    )
 
 
 def main(argv: list[str] | None = None) -> None:

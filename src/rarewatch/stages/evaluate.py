@@ -128,10 +128,10 @@ def write_plots(
             if entry[split] is not None:
                 c = entry[split]
                 confusions[f"{split} @ {name}"] = Confusion(c["tn"], c["fp"], c["fn"], c["tp"])
-    plots.confusion_figure(confusions, "Confusion matrices (thresholds chosen on validation)",
-                           directory / "confusion.png")
-    plots.score_timeline(scored, {k: v["value"] for k, v in result["thresholds"].items()},
-                         directory / "scores.png")
+    plots.confusion_figure(
+        confusions, "Confusion matrices (thresholds chosen on validation)", directory / "confusion.png"
+    )
+    plots.score_timeline(scored, {k: v["value"] for k, v in result["thresholds"].items()}, directory / "scores.png")
     if cfg is not None and cfg.data.time_column is not None:
         write_alarm_timeline(scored, result, cfg, events, directory / "timeline.png")
 
@@ -173,16 +173,27 @@ def execute(cfg: Config, paths: Paths) -> None:
     write_json(result, paths.eval_metrics)
     for split in scored:
         m = result[split]
-        log.info("%-4s ROC-AUC %s  PR-AUC %s (no skill %.4f)", split, _f(m["roc_auc"]), _f(m["pr_auc"]),
-                 m["pr_auc_no_skill"])
+        log.info(
+            "%-4s ROC-AUC %s  PR-AUC %s (no skill %.4f)", split, _f(m["roc_auc"]), _f(m["pr_auc"]), m["pr_auc_no_skill"]
+        )
     for name, entry in result["thresholds"].items():
         ew = (entry["test"] or {}).get("early_warning")
         if ew:
-            rate, unit = ((ew["false_alarms_per_day"], "day") if ew["false_alarms_per_day"] is not None
-                          else (ew["false_alarms_per_1000_rows"], "1000 rows"))
-            log.info("test @ %-10s events caught %d/%d, median lead time %s %s, false alarms %s per %s",
-                     name, ew["events_caught"], ew["events"], _f(ew["lead_time_median"]), ew["lead_time_unit"],
-                     _f(rate), unit)
+            rate, unit = (
+                (ew["false_alarms_per_day"], "day")
+                if ew["false_alarms_per_day"] is not None
+                else (ew["false_alarms_per_1000_rows"], "1000 rows")
+            )
+            log.info(
+                "test @ %-10s events caught %d/%d, median lead time %s %s, false alarms %s per %s",
+                name,
+                ew["events_caught"],
+                ew["events"],
+                _f(ew["lead_time_median"]),
+                ew["lead_time_unit"],
+                _f(rate),
+                unit,
+            )
 
 
 def _f(x: float | None) -> str:

@@ -41,8 +41,16 @@ def load_source(cfg: DataConfig, root: Path) -> tuple[pd.DataFrame, pd.DataFrame
 def run(
     table: pd.DataFrame, cfg: DataConfig, test_table: pd.DataFrame | None = None
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
-    schema = Schema(cfg.time_column, cfg.label_column, cfg.positive_label, cfg.drop_columns,
-                    cfg.categorical_columns, cfg.negative_label, cfg.group_column, cfg.time_format)
+    schema = Schema(
+        cfg.time_column,
+        cfg.label_column,
+        cfg.positive_label,
+        cfg.drop_columns,
+        cfg.categorical_columns,
+        cfg.negative_label,
+        cfg.group_column,
+        cfg.time_format,
+    )
     df = normalise(table, schema)
     if test_table is not None:
         test = normalise(test_table, schema)
@@ -70,8 +78,14 @@ def execute(cfg: Config, paths: Paths) -> None:
     with atomic_dir(paths.raw.parent) as tmp:
         df.to_parquet(tmp / paths.raw.name, index=False)
         pd.Series({**meta, **provenance}).to_json(tmp / "meta.json", indent=2)
-    log.info("%d rows, %d features, %d positive (%.2f%%) from %s", meta["rows"], meta["features"],
-             meta["positive_rows"], 100 * meta["positive_rate"], provenance["source"])
+    log.info(
+        "%d rows, %d features, %d positive (%.2f%%) from %s",
+        meta["rows"],
+        meta["features"],
+        meta["positive_rows"],
+        100 * meta["positive_rate"],
+        provenance["source"],
+    )
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -40,8 +40,13 @@ def execute(cfg: Config, paths: Paths) -> None:
     with atomic_dir(paths.processed.parent) as tmp:
         out.to_parquet(tmp / paths.processed.name, index=False)
         events.to_parquet(tmp / paths.events.name, index=False)
-    log.info("horizon %d rows: %d events, %d positive rows of %d", cfg.label_shift.horizon, len(events),
-             int(out[LABEL].sum()), len(out))
+    log.info(
+        "horizon %d rows: %d events, %d positive rows of %d",
+        cfg.label_shift.horizon,
+        len(events),
+        int(out[LABEL].sum()),
+        len(out),
+    )
 
 
 def main(argv: list[str] | None = None) -> None:

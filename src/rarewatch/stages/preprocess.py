@@ -18,8 +18,14 @@ log = logging.getLogger(__name__)
 
 def run(df: pd.DataFrame, cfg: Config) -> tuple[pd.DataFrame, dict[str, Any]]:
     p = cfg.preprocess
-    return clean(df, cfg.data.categorical_columns, p.drop_constant, p.drop_duplicates, p.nan_policy,
-                 has_time_axis=cfg.data.time_column is not None)
+    return clean(
+        df,
+        cfg.data.categorical_columns,
+        p.drop_constant,
+        p.drop_duplicates,
+        p.nan_policy,
+        has_time_axis=cfg.data.time_column is not None,
+    )
 
 
 def execute(cfg: Config, paths: Paths) -> None:
@@ -27,8 +33,9 @@ def execute(cfg: Config, paths: Paths) -> None:
     with atomic_dir(paths.interim.parent) as tmp:
         df.to_parquet(tmp / paths.interim.name, index=False)
         (tmp / "report.json").write_text(json.dumps(report, indent=2))
-    log.info("%d -> %d rows, dropped columns: %s", report["rows_in"], report["rows_out"],
-             report["columns_dropped"] or "none")
+    log.info(
+        "%d -> %d rows, dropped columns: %s", report["rows_in"], report["rows_out"], report["columns_dropped"] or "none"
+    )
 
 
 def main(argv: list[str] | None = None) -> None:

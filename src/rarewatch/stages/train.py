@@ -38,8 +38,11 @@ def to_rows(df: pd.DataFrame, features: FeaturePipeline) -> Rows:
 def run(train: pd.DataFrame, val: pd.DataFrame, cfg: Config) -> tuple[FeaturePipeline, Detector, FitReport]:
     fam = family(cfg.model.name)
     fit_rows(val, cfg.model.train_on, "val")  # only for its error: early stopping needs such val rows
-    features = FeaturePipeline(cfg.data.categorical_columns, impute=cfg.preprocess.nan_policy == "impute",
-                               max_missing_fraction=cfg.preprocess.max_missing_fraction)
+    features = FeaturePipeline(
+        cfg.data.categorical_columns,
+        impute=cfg.preprocess.nan_policy == "impute",
+        max_missing_fraction=cfg.preprocess.max_missing_fraction,
+    )
     features.fit(fit_rows(train, cfg.model.train_on, "train"))
     detector = fam.build(cfg.model, cfg.seed, cfg.trainer)
     # Whole splits in time order: sequence models need the neighbours of each row, and each family
@@ -104,8 +107,14 @@ def execute(cfg: Config, paths: Paths) -> None:
         save(tmp, features, detector, cfg, report)
     write_json(train_metrics(report), paths.train_metrics)
     speed = f", {report.samples_per_second:,.0f} samples/s" if report.samples_per_second else ""
-    log.info("%s trained on %d rows in %.1f s (%d epochs%s)", cfg.model.name, report.train_rows,
-             report.seconds, report.epochs, speed)
+    log.info(
+        "%s trained on %d rows in %.1f s (%d epochs%s)",
+        cfg.model.name,
+        report.train_rows,
+        report.seconds,
+        report.epochs,
+        speed,
+    )
 
 
 def main(argv: list[str] | None = None) -> None:
