@@ -7,7 +7,7 @@ export DVC_NO_ANALYTICS := 1
 export MLFLOW_DISABLE_TELEMETRY := true
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: run setup pipeline test test-fast lint ui plots params clean
+.PHONY: run setup pipeline test test-fast lint ui plots params dvc.yaml reproduce clean
 
 run: setup pipeline
 
@@ -37,6 +37,17 @@ test-fast: setup
 lint:
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/mypy
+	$(BIN)/python -m rarewatch.pipeline.dvcfile --check
+
+# dvc.yaml is generated from src/rarewatch/pipeline/spec.py and the stages' imports.
+dvc.yaml:
+	$(BIN)/python -m rarewatch.pipeline.dvcfile
+
+# A fresh `dvc repro` must reproduce the committed dvc.lock; only the wall-clock file may differ.
+reproduce: setup
+	$(BIN)/dvc repro
+	$(BIN)/python -m rarewatch.pipeline.lockcheck
 
 ui:
 	MLFLOW_SERVER_ENABLE_JOB_EXECUTION=false $(BIN)/mlflow ui --host 127.0.0.1 --port 5000 --workers 1 \

@@ -89,16 +89,17 @@ def job_overrides(job: Job) -> list[str]:
 def run_job_in_process(job: Job, cache: Path) -> dict[str, Any]:
     from rarewatch.composition import compose
     from rarewatch.config import config_from_dict, with_absolute_data_paths
-    from rarewatch.pipeline import run_pipeline
+    from rarewatch.models.registry import resolve
+    from rarewatch.pipeline.inprocess import run_pipeline
 
-    cfg = with_absolute_data_paths(config_from_dict(compose(job_overrides(job))), ROOT)
+    cfg = with_absolute_data_paths(resolve(config_from_dict(compose(job_overrides(job)))), ROOT)
     with tempfile.TemporaryDirectory() as tmp:
         start = time.perf_counter()
         result = run_pipeline(cfg, Path(tmp), cache)
         wall = time.perf_counter() - start
         eval_m = json.loads(result.paths.eval_metrics.read_text())
         cost_m = json.loads(result.paths.cost_metrics.read_text())
-        train_m = json.loads(result.paths.train_metrics.read_text())
+        timings = json.loads(result.paths.timings.read_text())
     row: dict[str, Any] = {
         "setup": job.setup,
         "model": job.model,
@@ -109,7 +110,7 @@ def run_job_in_process(job: Job, cache: Path) -> dict[str, Any]:
         "test_cost": cost_m["test_cost"],
         "test_no_alarm_cost": cost_m["test_no_alarm_cost"],
         "test_savings": cost_m["test_savings"],
-        "train_seconds": train_m["train_seconds"],
+        "train_seconds": timings["train_seconds"],
         "job_seconds": wall,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }

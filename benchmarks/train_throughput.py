@@ -22,25 +22,27 @@ from torch.utils.data import DataLoader, TensorDataset
 
 from rarewatch.composition import compose
 from rarewatch.config import config_from_dict
-from rarewatch.data.features import FeaturePipeline
+from rarewatch.data.encoding import Encoder
 from rarewatch.models.batches import batch_loader
-from rarewatch.models.lit_autoencoder import ReconstructionModule
+from rarewatch.models.lightning_modules import ReconstructionModule
 from rarewatch.models.nets import DenseAutoencoder
+from rarewatch.models.registry import resolve
 from rarewatch.paths import Paths
 from rarewatch.stages import ingest, label_shift, preprocess, split
+from rarewatch.stages.runner import run_stage
 
 
 def training_matrix() -> tuple[torch.Tensor, object]:
-    cfg = config_from_dict(compose())
+    cfg = resolve(config_from_dict(compose()))
     with tempfile.TemporaryDirectory() as tmp:
         paths = Paths(Path(tmp))
         for stage in (ingest, preprocess, label_shift, split):
-            stage.execute(cfg, paths)
+            run_stage(stage.__name__.rsplit(".", 1)[1], stage.execute, cfg, paths)
         import pandas as pd
 
         train = pd.read_parquet(paths.split("train"))
     normal = train[train["label"] == 0]
-    x = FeaturePipeline(cfg.data.categorical_columns, impute=True).fit(normal).transform(normal)
+    x = Encoder(cfg.data.categorical_columns, impute=True).fit(normal).transform(normal)
     return torch.from_numpy(x), cfg
 
 

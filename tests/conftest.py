@@ -1,4 +1,4 @@
-"""Shared fixtures: a small, fast configuration built from the project's params.yaml.
+"""Shared fixtures: a small, fast configuration composed from the project's conf/.
 
 `small_config(**overrides)` returns a checked `rarewatch.config.Config`; `small_params(**overrides)`
 the plain dict behind it; `write_params(params)` writes such a dict as YAML into the test's tmp_path.
@@ -9,12 +9,14 @@ Overrides:
 - `section__key=value` sets one nested value (`preprocess__nan_policy="refuse"`,
   `data__synthetic__n_rows=500`);
 - `section=value` replaces a whole section (`cost={"tn": 0, "fp": 1, "fn": 10, "tp": 1}`);
-- `model="isolation_forest"` (a string) picks one of the small model presets below.
+- `model="isolation_forest"` (a string) picks that family's small preset: conf/model/<name>.yaml composed
+  with the overrides in SMALL_MODELS (a dict replaces the model section as given).
 """
 
 from __future__ import annotations
 
 import copy
+import functools
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -23,127 +25,87 @@ import pandas as pd
 import pytest
 import yaml
 
+from rarewatch.composition import compose
 from rarewatch.config import Config, config_from_dict
 from rarewatch.data import synthetic
+from rarewatch.models.registry import resolve
 from rarewatch.stages import ingest, label_shift, preprocess, split
-
-PROJECT_PARAMS = Path(__file__).resolve().parents[1] / "params.yaml"
 
 # Small enough for a whole pipeline in seconds, large enough that every split has positives:
 # ~0.02 * 3000 = 60 event rows, so roughly 30 events and 60 early-warning rows at horizon 2.
-SMALL_SYNTHETIC: dict[str, Any] = {
-    "n_rows": 3000,
-    "n_channels": 8,
-    "n_latent": 2,
-    "precursor_channels": 3,
-    "event_rate": 0.02,  # allowed: < mean event length / min spacing = 2 / 23 = 0.087
-    "grade_block_rows": 500,
-    "seed": 7,
+SMALL_DATA = [
+    "data.synthetic.n_rows=3000",
+    "data.synthetic.n_channels=8",
+    "data.synthetic.n_latent=2",
+    "data.synthetic.precursor_channels=3",
+    "data.synthetic.event_rate=0.02",  # allowed: < mean event length / min spacing = 2 / 23 = 0.087
+    "data.synthetic.grade_block_rows=500",
+    "data.synthetic.seed=7",
+]
+
+# Each family's real conf/model/<name>.yaml, made small: the presets are compositions, not copies.
+SMALL_MODELS: dict[str, list[str]] = {
+    "dense_ae": ["model.hidden_dims=[8,4,8]", "model.learning_rate=0.01", "model.max_epochs=2"],
+    "denoising_ae": [
+        "model.hidden_dims=[16,8,16]",
+        "model.input_noise=0.3",
+        "model.learning_rate=0.01",
+        "model.max_epochs=5",
+        "model.patience=3",
+    ],
+    "vae": [
+        "model.hidden_dims=[8]",
+        "model.latent_dim=2",
+        "model.learning_rate=0.01",
+        "model.max_epochs=10",
+        "model.patience=3",
+    ],
+    "lstm_ae": ["model.hidden_size=8", "model.batch_size=128", "model.max_epochs=5", "model.patience=3"],
+    "lstm_classifier": [
+        "model.lookback=5",
+        "model.hidden_size=8",
+        "model.learning_rate=0.01",
+        "model.weight_decay=0.0",
+        "model.batch_size=128",
+        "model.max_epochs=10",
+    ],
+    "isolation_forest": ["model.n_estimators=25", "model.max_samples=128"],
+    "pca": [],
+    "gradient_boosting": ["model.max_iter=50"],
 }
 
-SMALL_MODELS: dict[str, dict[str, Any]] = {
-    "dense_ae": {
-        "name": "dense_ae",
-        "train_on": "normal",
-        "hidden_dims": [8, 4, 8],
-        "activation": "relu",
-        "dropout": 0.0,
-        "learning_rate": 0.01,
-        "weight_decay": 0.0,
-        "batch_size": 256,
-        "max_epochs": 2,
-        "patience": 5,
-    },
-    "isolation_forest": {
-        "name": "isolation_forest",
-        "train_on": "normal",
-        "n_estimators": 25,
-        "max_samples": 128,
-        "max_features": 1.0,
-    },
-    "lstm_ae": {
-        "name": "lstm_ae",
-        "train_on": "normal",
-        "lookback": 5,
-        "stride": 1,
-        "max_gap": 1.5,
-        "hidden_size": 8,
-        "num_layers": 1,
-        "dropout": 0.0,
-        "score_on": "last",
-        "learning_rate": 0.01,
-        "weight_decay": 0.0,
-        "batch_size": 128,
-        "max_epochs": 5,
-        "patience": 3,
-    },
-    "lstm_classifier": {
-        "name": "lstm_classifier",
-        "train_on": "all",
-        "lookback": 5,
-        "stride": 1,
-        "max_gap": 1.5,
-        "hidden_size": 8,
-        "num_layers": 1,
-        "dropout": 0.0,
-        "class_weight": [1.0, 4.0],
-        "balanced": False,
-        "learning_rate": 0.01,
-        "weight_decay": 0.0,
-        "batch_size": 128,
-        "max_epochs": 10,
-        "patience": 5,
-    },
-    "denoising_ae": {
-        "name": "denoising_ae",
-        "train_on": "normal",
-        "hidden_dims": [16, 8, 16],
-        "activation": "relu",
-        "dropout": 0.0,
-        "input_noise": 0.3,
-        "learning_rate": 0.01,
-        "weight_decay": 0.0,
-        "batch_size": 256,
-        "max_epochs": 5,
-        "patience": 3,
-    },
-    "vae": {
-        "name": "vae",
-        "train_on": "normal",
-        "hidden_dims": [8],
-        "latent_dim": 2,
-        "activation": "relu",
-        "beta": 0.1,
-        "score": "elbo",
-        "learning_rate": 0.01,
-        "weight_decay": 0.0,
-        "batch_size": 256,
-        "max_epochs": 10,
-        "patience": 3,
-    },
-}
+# Pinned so tuning conf/ defaults cannot silently change what the pipeline tests see.
+PINNED = [
+    "trainer.progress_bar=false",
+    "trainer.num_threads=1",
+    "tracking.uri=null",
+    "threshold.strategies=[percentile,max_f1,min_cost]",
+    "label_shift.horizon=2",
+    "split.method=time",
+    "split.train_fraction=0.6",
+    "split.val_fraction=0.2",
+    "split.gap_rows=10",
+    "alarm.k=1",
+    "alarm.n=1",
+    "alarm.silence_rows=0",
+    "cost.false_alarm_pricing=per_row",
+]
 
 
-def _base_params() -> dict[str, Any]:
-    params = yaml.safe_load(PROJECT_PARAMS.read_text())
-    params["data"]["synthetic"].update(SMALL_SYNTHETIC)
-    params["model"] = copy.deepcopy(SMALL_MODELS["dense_ae"])
-    params["trainer"].update({"accelerator": "cpu", "devices": 1, "progress_bar": False, "deterministic": True})
-    params["tracking"]["uri"] = None
-    # Pinned so tuning params.yaml cannot silently change what the pipeline tests see.
-    params["threshold"]["strategies"] = ["percentile", "max_f1", "min_cost"]
-    params["label_shift"]["horizon"] = 2
-    params["split"].update({"method": "time", "train_fraction": 0.6, "val_fraction": 0.2, "gap_rows": 10})
-    params["alarm"] = {"k": 1, "n": 1, "silence_rows": 0}
-    params["cost"]["false_alarm_pricing"] = "per_row"
-    return params
+@functools.cache
+def composed(model: str) -> dict[str, Any]:
+    """conf/ composed with the small data, the small preset of `model` and the pinned settings."""
+    return compose([f"model={model}", *SMALL_DATA, *SMALL_MODELS[model], *PINNED])
+
+
+def _base_params(model: str = "dense_ae") -> dict[str, Any]:
+    return copy.deepcopy(composed(model))
 
 
 def make_params(**overrides: Any) -> dict[str, Any]:
-    params = _base_params()
+    model = overrides.pop("model", "dense_ae")
+    params = _base_params(model) if isinstance(model, str) else {**_base_params(), "model": copy.deepcopy(model)}
     for key, value in overrides.items():
-        if key == "model" and isinstance(value, str):
-            value = SMALL_MODELS[value]
         *parents, leaf = key.split("__")
         node = params
         for part in parents:
@@ -163,7 +125,7 @@ def small_params() -> Callable[..., dict[str, Any]]:
 @pytest.fixture(scope="session")
 def small_config() -> Callable[..., Config]:
     def factory(**overrides: Any) -> Config:
-        return config_from_dict(make_params(**overrides), source="small_config")
+        return resolve(config_from_dict(make_params(**overrides), source="small_config"))
 
     return factory
 
@@ -186,7 +148,9 @@ def csv_data_section(**overrides: Any) -> dict[str, Any]:
     section: dict[str, Any] = {
         "name": "plant",
         "source": "file",
+        "root": "project",
         "path": "source.csv",
+        "origin": None,
         "url": None,
         "sha256": None,
         "format": "auto",

@@ -1,0 +1,1 @@
+"""rarewatch: rare-event detection and early warning as a reproducible pipeline (docs/architecture.md)."""

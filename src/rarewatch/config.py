@@ -1,31 +1,65 @@
-"""Typed configuration: params.yaml (or a composed Hydra config) checked into dataclasses.
+"""Typed configuration: params.yaml (or a composed Hydra config) checked by pydantic models.
 
-Every stage starts by calling `load_config`, so a missing, extra or mistyped key stops the
-stage with a message naming the key and the fix, before any file is read or written.
+Every section is a frozen pydantic model with `extra="forbid"` and strict types, and every range is a
+field constraint or a validator on the section, so there is one validation mechanism for all of
+them. A failure becomes one `ConfigError` that names the key, the value and the fix
+(`config key 'model.patience' is -1; must be >= 0`).
+
+The model section is checked in two steps. Here only its `name` is checked, against the files in
+`rarewatch/models/families/` (no family is imported); `rarewatch.models.registry.resolve` then
+checks the rest against the family's own config class. Stages that do not read the model section
+therefore do not import any family code (and do not depend on it in dvc.yaml).
 """
 
 from __future__ import annotations
 
-import dataclasses
 import difflib
-import types
-import typing
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SerializeAsAny,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from rarewatch.data.synthetic import SyntheticConfig
-from rarewatch.data.synthetic import validate as validate_synthetic
 from rarewatch.errors import ConfigError
+from rarewatch.models import families
+from rarewatch.section import Section
+
+# Where relative data paths are resolved: the project root, or the data directory of real data sets.
+DATA_DIR_ENV = "RAREWATCH_DATA"
 
 
-@dataclass(frozen=True)
-class DataConfig:
-    name: str
+def _label_text(value: Any) -> Any:
+    """YAML reads 1, 1.0 or yes as non-strings; a class label is compared as text anyway."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, int | float):
+        return str(value)
+    return value
+
+
+Label = Annotated[str, BeforeValidator(_label_text)]
+
+
+class DataConfig(Section):
+    name: str = Field(min_length=1)
     source: Literal["synthetic", "file", "url"]
-    path: str | None  # relative paths are relative to the project root
+    # Relative paths (path, companion_path, test_path) are taken from `root`: `project` (the project
+    # directory) or `data_dir` ($RAREWATCH_DATA, default <project>/datasets; docs/datasets.md).
+    root: Literal["project", "data_dir"]
+    path: str | None
+    origin: str | None  # where to get the file: shown when it is missing
     url: str | None
     sha256: str | None
     format: str  # auto, or a reader in rarewatch.data.formats (csv, parquet, ...)
@@ -34,43 +68,69 @@ class DataConfig:
     time_column: str | None  # null: rows have no order (random splits allowed)
     time_format: str | None  # strftime format, unix_s or unix_ms; null: inferred
     label_column: str
-    positive_label: str | None  # exactly one of positive_label / negative_label
-    negative_label: str | None  # every other class is positive (attack types, fault codes)
+    positive_label: Label | None  # exactly one of positive_label / negative_label
+    negative_label: Label | None  # every other class is positive (attack types, fault codes)
     group_column: str | None  # reported per value (e.g. attack type); never a feature
     drop_columns: list[str]
     categorical_columns: list[str]
     synthetic: SyntheticConfig | None
 
+    @model_validator(mode="after")
+    def _consistent(self) -> DataConfig:
+        if (self.positive_label is None) == (self.negative_label is None):
+            raise ConfigError(
+                "set exactly one of data.positive_label (the event class) and data.negative_label (the normal "
+                f"class; all others are events); got positive_label={self.positive_label!r}, "
+                f"negative_label={self.negative_label!r}"
+            )
+        if self.source == "synthetic" and self.synthetic is None:
+            raise ConfigError("data.source=synthetic needs a data.synthetic section (see conf/data/synthetic.yaml)")
+        if self.test_path is not None and self.source == "synthetic":
+            raise ConfigError("data.test_path needs data.source=file or url")
+        if self.source == "file" and not self.path:
+            raise ConfigError("data.source=file needs data.path (a CSV or Parquet file)")
+        if self.source == "url" and not (self.url and self.sha256 and self.path):
+            raise ConfigError("data.source=url needs data.url, data.sha256 and data.path (where to cache it)")
+        return self
 
-@dataclass(frozen=True)
-class PreprocessConfig:
+
+class PreprocessConfig(Section):
     drop_constant: bool
     drop_duplicates: bool
     nan_policy: Literal["impute", "refuse"]
-    max_missing_fraction: float  # columns missing more often than this in training rows are dropped
+    max_missing_fraction: float = Field(
+        gt=0, le=1, description="columns missing more often than this in training rows are dropped; 1 keeps all"
+    )
 
 
-@dataclass(frozen=True)
-class LabelShiftConfig:
-    horizon: int
+class LabelShiftConfig(Section):
+    horizon: int = Field(ge=0, description="rows before each event that become positive; 0 leaves labels as they are")
 
 
-@dataclass(frozen=True)
-class SplitConfig:
+class SplitConfig(Section):
     method: Literal["time", "random"]
-    train_fraction: float
-    val_fraction: float
-    gap_rows: int
+    train_fraction: float = Field(gt=0, lt=1)
+    val_fraction: float = Field(gt=0, lt=1)
+    gap_rows: int = Field(ge=0, description="rows left out between splits; at least the window length")
+
+    @model_validator(mode="after")
+    def _room_for_test(self) -> SplitConfig:
+        if self.train_fraction + self.val_fraction >= 1:
+            raise ConfigError(
+                f"split.train_fraction={self.train_fraction} and split.val_fraction={self.val_fraction} "
+                "must sum to less than 1 (test gets the rest)"
+            )
+        return self
 
 
-@dataclass(frozen=True)
-class ThresholdConfig:
-    strategies: list[Literal["percentile", "max_f1", "min_cost"]]
-    percentile: float
+class ThresholdConfig(Section):
+    strategies: list[Literal["percentile", "max_f1", "min_cost"]] = Field(
+        min_length=1, description="any of [percentile, max_f1, min_cost]"
+    )
+    percentile: float = Field(gt=0, lt=100, description="percentile of the normal validation rows' scores")
 
 
-@dataclass(frozen=True)
-class CostConfig:
+class CostConfig(Section):
     tn: float
     fp: float
     fn: float
@@ -80,45 +140,78 @@ class CostConfig:
     false_alarm_pricing: Literal["per_row", "per_alarm"]
 
 
-@dataclass(frozen=True)
-class AlarmConfig:
+class AlarmConfig(Section):
     """Operator alarm policy: an alarm where at least k of the last n rows are over the threshold,
     then no new alarm for silence_rows rows. k = n = 1, silence_rows = 0: every row over it alarms."""
 
-    k: int
-    n: int
-    silence_rows: int
+    k: int = Field(ge=1, description="an alarm needs k of the last n rows over the threshold")
+    n: int = Field(ge=1, description="the rows the k-of-n rule looks back over; use alarm.n=1 for no smoothing")
+    silence_rows: int = Field(ge=0, description="rows without a new alarm after one; 0 turns silencing off")
+
+    @model_validator(mode="after")
+    def _k_within_n(self) -> AlarmConfig:
+        if self.k > self.n:
+            raise ConfigError(
+                f"alarm.k={self.k} must be between 1 and alarm.n={self.n} (an alarm needs k of the last n rows "
+                "over the threshold); e.g. alarm.k=2 alarm.n=3, or alarm.k=1 alarm.n=1 for every row over it"
+            )
+        return self
 
 
-@dataclass(frozen=True)
-class TrainerConfig:
-    accelerator: str
-    devices: int
-    num_threads: int
+class TrainerConfig(Section):
+    accelerator: Literal["cpu", "gpu", "cuda", "mps", "auto"]
+    devices: int = Field(ge=1)
+    num_threads: int = Field(ge=1, description="torch intra-op threads per job; 1 unless measured otherwise")
     deterministic: bool
     progress_bar: bool
 
 
-@dataclass(frozen=True)
-class TrackingConfig:
-    uri: str | None
-    experiment: str
+class TrackingConfig(Section):
+    uri: str | None  # null: $MLFLOW_TRACKING_URI, else sqlite:///<project>/mlflow.db
+    experiment: str = Field(min_length=1)
     log_model: bool
 
 
-@dataclass(frozen=True)
-class Config:
-    seed: int
+class ModelSection(Section):
+    """The model section before its family is resolved: the name is checked, the rest kept as given.
+
+    `rarewatch.models.registry.resolve` replaces it with the family's own config (a FamilyConfig).
+    """
+
+    model_config = ConfigDict(extra="allow")
+    name: str
+
+    @field_validator("name")
+    @classmethod
+    def _known_family(cls, name: str) -> str:
+        known = families.names()
+        if name not in known:
+            raise ValueError(f"unknown model '{name}'; available: {', '.join(known)} (model=<name>)")
+        return name
+
+
+class FamilyConfig(ModelSection):
+    """Base of every family's config (conf/model/<name>.yaml): the fields all families share."""
+
+    model_config = ConfigDict(extra="forbid")
+    train_on: Literal["normal", "all"]  # normal: fit on the normal training rows only
+
+
+class Config(Section):
+    seed: int = Field(ge=0)
     data: DataConfig
     preprocess: PreprocessConfig
     label_shift: LabelShiftConfig
     split: SplitConfig
-    model: Any  # the family's own dataclass, chosen by model.name (see models/registry.py)
+    model: SerializeAsAny[ModelSection]  # the family's own config once resolved: dump all its fields
     threshold: ThresholdConfig
     cost: CostConfig
     alarm: AlarmConfig
     trainer: TrainerConfig
     tracking: TrackingConfig
+
+
+SECTIONS: tuple[str, ...] = tuple(Config.model_fields)
 
 
 def load_config(path: str | Path = "params.yaml") -> Config:
@@ -127,7 +220,7 @@ def load_config(path: str | Path = "params.yaml") -> Config:
     if not path.is_file():
         raise ConfigError(
             f"config file '{path}' not found; run from the project root or pass --params PATH "
-            "(params.yaml is composed from conf/ by `dvc exp run`)"
+            "(params.yaml is composed from conf/ by `dvc exp run`, or by `make params`)"
         )
     try:
         raw = yaml.safe_load(path.read_text())
@@ -137,32 +230,52 @@ def load_config(path: str | Path = "params.yaml") -> Config:
 
 
 def config_from_dict(raw: Any, source: str = "config") -> Config:
-    from rarewatch.models.registry import model_config_class
-
     if not isinstance(raw, dict):
         raise ConfigError(f"{source}: expected a mapping at the top level, got {type(raw).__name__}")
-    model_raw = raw.get("model")
-    if not isinstance(model_raw, dict) or "name" not in model_raw:
-        raise ConfigError(f"{source}: 'model' must be a mapping with a 'name' key (e.g. model=dense_ae)")
-    model_cls = model_config_class(str(model_raw["name"]))
-    cfg = _build(Config, raw, "", {"model": model_cls})
-    _check_values(cfg)
-    return cfg
+    return validated(Config, raw)
 
 
-def with_absolute_data_paths(cfg: Config, base: Path) -> Config:
-    """Relative data paths are relative to the project; fix them before running outside it (sweep jobs)."""
+def validated(cls: type[BaseModel], raw: Any, prefix: str = "") -> Any:
+    """`cls.model_validate(raw)`, with pydantic's errors turned into one ConfigError naming the key."""
+    try:
+        return cls.model_validate(raw)
+    except ValidationError as exc:
+        # An unknown key first: it is usually a misspelt one, which also makes the real key "missing".
+        errors = sorted(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")
+        messages = [_message(cls, err, prefix) for err in errors]
+        more = f" (and {len(messages) - 1} more)" if len(messages) > 1 else ""
+        raise ConfigError(messages[0] + more) from None
 
-    def absolute(p: str | None) -> str | None:
-        return None if p is None or Path(p).expanduser().is_absolute() else str((base / p).resolve())
 
+def data_dir(project: Path) -> Path:
+    """The data directory of real data sets: $RAREWATCH_DATA, else <project>/datasets."""
+    import os
+
+    value = os.environ.get(DATA_DIR_ENV)
+    return Path(value).expanduser().resolve() if value else (project / "datasets").resolve()
+
+
+def resolve_data_path(data: DataConfig, value: str, project: Path) -> Path:
+    """An absolute path for a configured data file (data.path, companion_path or test_path)."""
+    p = Path(value).expanduser()
+    if p.is_absolute():
+        return p
+    return (data_dir(project) if data.root == "data_dir" else project.resolve()) / p
+
+
+def with_absolute_data_paths(cfg: Config, project: Path) -> Config:
+    """Relative data paths made absolute, for running outside the project directory (sweep jobs)."""
     d = cfg.data
-    fixed = {k: absolute(getattr(d, k)) or getattr(d, k) for k in ("path", "companion_path", "test_path")}
-    return dataclasses.replace(cfg, data=dataclasses.replace(d, **fixed))
+    fixed = {
+        key: str(resolve_data_path(d, value, project))
+        for key in ("path", "companion_path", "test_path")
+        if (value := getattr(d, key)) is not None
+    }
+    return cfg.model_copy(update={"data": d.model_copy(update=fixed)})
 
 
-def to_dict(cfg: Any) -> dict[str, Any]:
-    return dataclasses.asdict(cfg)
+def to_dict(cfg: BaseModel) -> dict[str, Any]:
+    return cfg.model_dump(mode="json")
 
 
 def flatten(d: dict[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -177,131 +290,104 @@ def flatten(d: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     return out
 
 
-def _build(cls: type, raw: Any, path: str, overrides: dict[str, type] | None = None) -> Any:
-    where = path.rstrip(".") or "the top level"
-    if not isinstance(raw, dict):
-        raise ConfigError(f"config key '{where}' must be a mapping, got {raw!r}")
-    hints = typing.get_type_hints(cls)
-    fields = [f.name for f in dataclasses.fields(cls)]
-    extra = [k for k in raw if k not in fields]
-    if extra:
-        key = extra[0]
-        close = difflib.get_close_matches(str(key), fields, n=1)
-        hint = f" (did you mean '{path}{close[0]}'?)" if close else f"; allowed keys: {', '.join(fields)}"
-        raise ConfigError(f"unknown config key '{path}{key}'{hint}")
-    missing = [f for f in fields if f not in raw]
-    if missing:
-        raise ConfigError(
-            f"config key '{path}{missing[0]}' is missing; add it to params.yaml (or to conf/ and rerun "
-            "`dvc exp run`, which recomposes params.yaml)"
+def _message(cls: type[BaseModel], err: Any, prefix: str) -> str:
+    loc = [str(part) for part in err["loc"]]
+    key = prefix + _dotted(loc)
+    kind, ctx, value = err["type"], err.get("ctx") or {}, err.get("input")
+    if kind == "extra_forbidden":
+        return _unknown_key(cls, loc, prefix)
+    if kind == "missing":
+        return (
+            f"config key '{key}' is missing; add it to params.yaml (or to conf/ and rerun `dvc exp run` or "
+            "`make params`, which recompose params.yaml)"
         )
-    values = {}
-    for name in fields:
-        tp = (overrides or {}).get(name, hints[name])
-        values[name] = _coerce(tp, raw[name], f"{path}{name}")
-    return cls(**values)
+    if kind == "value_error":
+        error = ctx.get("error")
+        # A section's own rule (a ConfigError) already names its keys; a field validator's is about its key.
+        if isinstance(error, ConfigError):
+            return str(error)
+        return f"config key '{key}' is {value!r}; {error or err['msg']}"
+    where = f"config key '{key}'" if key else "the config"
+    field = _field(cls, loc)
+    hint = f" ({field.description})" if field is not None and field.description else ""
+    return f"{where} is {value!r}; {_requirement(kind, ctx, err['msg'])}{hint}"
 
 
-def _coerce(tp: Any, value: Any, key: str) -> Any:
-    origin = typing.get_origin(tp)
-    args = typing.get_args(tp)
-    if dataclasses.is_dataclass(tp):
-        return _build(tp, value, f"{key}.")
-    if origin in (typing.Union, types.UnionType):
-        if value is None:
-            if type(None) in args:
-                return None
-            raise ConfigError(f"config key '{key}' must not be null")
-        inner = [a for a in args if a is not type(None)]
-        return _coerce(inner[0], value, key)
-    if origin is Literal:
-        if value not in args:
-            allowed = ", ".join(repr(a) for a in args)
-            raise ConfigError(f"config key '{key}' is {value!r}; allowed values: {allowed}")
-        return value
-    if origin is list:
-        if not isinstance(value, list | tuple):
-            raise ConfigError(f"config key '{key}' must be a list, got {value!r}")
-        return [_coerce(args[0], v, f"{key}[{i}]") for i, v in enumerate(value)]
-    if tp is bool:
-        if not isinstance(value, bool):
-            raise ConfigError(f"config key '{key}' must be true or false, got {value!r}")
-        return value
-    if tp is int:
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise ConfigError(f"config key '{key}' must be an integer, got {value!r}")
-        return value
-    if tp is float:
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise ConfigError(f"config key '{key}' must be a number, got {value!r}")
-        return float(value)
-    if tp is str:
-        # YAML reads 1 or yes as non-strings; labels like positive_label compare as text anyway.
-        if isinstance(value, dict | list) or value is None:
-            raise ConfigError(f"config key '{key}' must be a string, got {value!r}")
-        return str(value)
-    if tp is Any:
-        return value
-    raise ConfigError(f"config key '{key}': unsupported type {tp!r} in the config schema")
+def _requirement(kind: str, ctx: dict[str, Any], fallback: str) -> str:
+    bounds = {
+        "greater_than": "> {gt}",
+        "greater_than_equal": ">= {ge}",
+        "less_than": "< {lt}",
+        "less_than_equal": "<= {le}",
+    }
+    if kind in bounds:
+        return "must be " + bounds[kind].format(**ctx)
+    if kind == "too_short":
+        return f"needs at least {ctx.get('min_length')} item(s)"
+    if kind == "literal_error":
+        return f"allowed values: {ctx.get('expected')}"
+    types = {
+        "int_type": "must be an integer",
+        "float_type": "must be a number",
+        "finite_number": "must be a finite number",
+        "bool_type": "must be true or false",
+        "string_type": "must be a string",
+        "list_type": "must be a list",
+        "model_type": "must be a mapping",
+        "dict_type": "must be a mapping",
+    }
+    return types.get(kind, fallback[0].lower() + fallback[1:])
 
 
-def _check_values(cfg: Config) -> None:
-    if cfg.label_shift.horizon < 0:
-        raise ConfigError(f"label_shift.horizon={cfg.label_shift.horizon} must be >= 0 rows")
-    s = cfg.split
-    if not (0 < s.train_fraction < 1 and 0 < s.val_fraction < 1 and s.train_fraction + s.val_fraction < 1):
-        raise ConfigError(
-            f"split.train_fraction={s.train_fraction} and split.val_fraction={s.val_fraction} must each be "
-            "in (0, 1) and sum to less than 1 (test gets the rest)"
-        )
-    if s.gap_rows < 0:
-        raise ConfigError(f"split.gap_rows={s.gap_rows} must be >= 0")
-    if not 0 < cfg.threshold.percentile < 100:
-        raise ConfigError(f"threshold.percentile={cfg.threshold.percentile} must be in (0, 100)")
-    if not cfg.threshold.strategies:
-        raise ConfigError("threshold.strategies is empty; use any of [percentile, max_f1, min_cost]")
-    _check_alarm(cfg.alarm)
-    d = cfg.data
-    if d.source == "synthetic" and d.synthetic is None:
-        raise ConfigError("data.source=synthetic needs a data.synthetic section (see conf/data/synthetic.yaml)")
-    if d.synthetic is not None:
-        try:
-            validate_synthetic(d.synthetic)
-        except ValueError as exc:
-            raise ConfigError(f"data.{exc}") from exc
-    if (d.positive_label is None) == (d.negative_label is None):
-        raise ConfigError(
-            "set exactly one of data.positive_label (the event class) and data.negative_label (the normal "
-            f"class; all others are events); got positive_label={d.positive_label!r}, "
-            f"negative_label={d.negative_label!r}"
-        )
-    if d.test_path is not None and d.source == "synthetic":
-        raise ConfigError("data.test_path needs data.source=file or url")
-    if not 0 < cfg.preprocess.max_missing_fraction <= 1:
-        raise ConfigError(
-            f"preprocess.max_missing_fraction={cfg.preprocess.max_missing_fraction} must be in (0, 1]; "
-            "1 keeps every column"
-        )
-    if d.source == "file" and not d.path:
-        raise ConfigError("data.source=file needs data.path (a CSV or Parquet file)")
-    if d.source == "url" and not (d.url and d.sha256 and d.path):
-        raise ConfigError("data.source=url needs data.url, data.sha256 and data.path (where to cache it)")
-    if cfg.trainer.num_threads < 1:
-        raise ConfigError(f"trainer.num_threads={cfg.trainer.num_threads} must be >= 1")
+def _dotted(loc: list[str]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if part.isdigit() else (f".{part}" if out else part)
+    return out
 
 
-def _check_alarm(a: AlarmConfig) -> None:
-    if a.n < 1:
-        raise ConfigError(
-            f"alarm.n={a.n} must be >= 1 (the rows the k-of-n rule looks back over); use alarm.n=1 for no smoothing"
-        )
-    if not 1 <= a.k <= a.n:
-        raise ConfigError(
-            f"alarm.k={a.k} must be between 1 and alarm.n={a.n} (an alarm needs k of the last n rows over "
-            "the threshold); e.g. alarm.k=2 alarm.n=3, or alarm.k=1 alarm.n=1 for every row over it"
-        )
-    if a.silence_rows < 0:
-        raise ConfigError(
-            f"alarm.silence_rows={a.silence_rows} must be >= 0 (rows without a new alarm after one); "
-            "0 turns silencing off"
-        )
+def _unknown_key(cls: type[BaseModel], loc: list[str], prefix: str) -> str:
+    """'unknown config key' with the closest allowed key."""
+    key = prefix + _dotted(loc)
+    model = _section_at(cls, loc[:-1])
+    if model is None:
+        return f"unknown config key '{key}'"
+    allowed = list(model.model_fields)
+    parent = (prefix + _dotted(loc[:-1])).rstrip(".")
+    parent = f"{parent}." if parent else ""
+    close = difflib.get_close_matches(loc[-1], allowed, n=1)
+    if close:
+        return f"unknown config key '{key}' (did you mean '{parent}{close[0]}'?)"
+    return f"unknown config key '{key}'; allowed keys: {', '.join(allowed)}"
+
+
+def _section_at(cls: type[BaseModel], loc: list[str]) -> type[BaseModel] | None:
+    """The section class at path `loc` below `cls` (list indices skipped), or None."""
+    model: Any = cls
+    for part in loc:
+        if part.isdigit():
+            continue
+        field = model.model_fields.get(part) if _is_section(model) else None
+        model = _section_type(field.annotation) if field is not None else None
+    return model if _is_section(model) else None
+
+
+def _field(cls: type[BaseModel], loc: list[str]) -> Any:
+    """The pydantic FieldInfo of the key at `loc` (for its description), or None."""
+    names = [p for p in loc if not p.isdigit()]
+    if not names:
+        return None
+    section = _section_at(cls, names[:-1])
+    return section.model_fields.get(names[-1]) if section is not None else None
+
+
+def _is_section(model: Any) -> bool:
+    return isinstance(model, type) and issubclass(model, BaseModel)
+
+
+def _section_type(annotation: Any) -> Any:
+    """The BaseModel inside `X | None`, else the annotation itself."""
+    for arg in getattr(annotation, "__args__", ()) or (annotation,):
+        if _is_section(arg):
+            return arg
+    return annotation

@@ -1,4 +1,7 @@
-"""The file contract between stages (DESIGN.md); dvc.yaml names the same paths."""
+"""Where every stage output lives: the one place that names the files between stages.
+
+dvc.yaml is generated from these paths (rarewatch.pipeline.spec); a test checks that they agree.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +12,10 @@ from pathlib import Path
 @dataclass(frozen=True)
 class Paths:
     root: Path
+
+    @property
+    def validated(self) -> Path:
+        return self.root / "data" / "validated" / "input.json"
 
     @property
     def raw(self) -> Path:
@@ -57,5 +64,11 @@ class Paths:
         return self.root / "metrics" / "train.json"
 
     @property
+    def timings(self) -> Path:
+        """Wall-clock figures (training seconds, samples/s): the one output that differs run to run."""
+        return self.root / "metrics" / "timings.json"
+
+    @property
     def run_info(self) -> Path:
+        """The MLflow run the track stage logged (not a DVC output: its ids are new every run)."""
         return self.root / "metrics" / "run.json"

@@ -33,11 +33,13 @@ CACHE_DIR = ".rarewatch/cache"
 
 
 def typed(cfg: DictConfig) -> Config:
-    return config_from_dict(OmegaConf.to_container(cfg, resolve=True), source="sweep config")
+    from rarewatch.models.registry import resolve
+
+    return resolve(config_from_dict(OmegaConf.to_container(cfg, resolve=True), source="sweep config"))
 
 
 def run_job(cfg: Config, job_dir: Path, project_dir: Path, overrides: list[str]) -> dict[str, Any]:
-    from rarewatch.pipeline import run_pipeline
+    from rarewatch.pipeline.inprocess import run_pipeline
     from rarewatch.tracking import log_pipeline_run
 
     parent = os.environ.get(PARENT_RUN_ENV)
@@ -60,7 +62,7 @@ def run_job(cfg: Config, job_dir: Path, project_dir: Path, overrides: list[str])
         "best_threshold": cost_m["best_threshold"],
         # Early warning on test at the min_cost threshold (absent for rows without a time axis).
         **_early_warning(eval_m),
-        "train_seconds": json.loads(result.paths.train_metrics.read_text())["train_seconds"],
+        "train_seconds": json.loads(result.paths.timings.read_text())["train_seconds"],
         "model_reused": result.model_reused,
         "run_id": run["run_id"],
     }

@@ -71,7 +71,9 @@ EARLY_WARNING_METRICS = (
 )
 
 
-def metric_values(eval_m: dict[str, Any], cost_m: dict[str, Any], train_m: dict[str, Any]) -> dict[str, float]:
+def metric_values(
+    eval_m: dict[str, Any], cost_m: dict[str, Any], train_m: dict[str, Any], timings: dict[str, Any]
+) -> dict[str, float]:
     """The flat metric names every run carries, so runs compare column by column in the UI."""
     out: dict[str, Any] = {}
     for split in ("val", "test"):
@@ -101,8 +103,10 @@ def metric_values(eval_m: dict[str, Any], cost_m: dict[str, Any], train_m: dict[
         out[f"cost.{key}"] = cost_m[key]
     for key in ("val_false_alarms", "test_false_alarms"):  # only with false_alarm_pricing=per_alarm
         out[f"cost.{key}"] = cost_m.get(key)
-    for key in ("train_seconds", "epochs", "samples_per_second", "final_train_loss", "final_val_loss"):
+    for key in ("epochs", "final_train_loss", "final_val_loss"):
         out[f"train.{key}"] = train_m.get(key)
+    for key in ("train_seconds", "samples_per_second"):
+        out[f"train.{key}"] = timings.get(key)
     return {k: float(v) for k, v in out.items() if v is not None}
 
 
@@ -117,6 +121,7 @@ def log_pipeline_run(
     eval_m = json.loads(paths.eval_metrics.read_text())
     cost_m = json.loads(paths.cost_metrics.read_text())
     train_m = json.loads(paths.train_metrics.read_text())
+    timings = json.loads(paths.timings.read_text())
     tags = {
         **git_tags(tracking_root),
         "data.sha256": file_sha256(paths.raw),
@@ -128,7 +133,7 @@ def log_pipeline_run(
     with mlflow.start_run(run_name=run_name or f"{cfg.model.name}-{cfg.data.name}", tags=tags) as run:
         params = {k: _param(v) for k, v in flatten(to_dict(cfg)).items()}
         mlflow.log_params(params)
-        mlflow.log_metrics(metric_values(eval_m, cost_m, train_m))
+        mlflow.log_metrics(metric_values(eval_m, cost_m, train_m, timings))
         for row in train_m.get("history", []):
             step = int(row["epoch"])
             mlflow.log_metrics({f"epoch.{k}": float(v) for k, v in row.items() if k != "epoch"}, step=step)

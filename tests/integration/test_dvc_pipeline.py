@@ -1,4 +1,5 @@
-"""`dvc repro` of the committed pipeline in a fresh copy: outputs, MLflow run, and what reruns."""
+"""`dvc repro` of the committed pipeline in a fresh copy: outputs, MLflow run, the committed dvc.lock
+reproduced, and what reruns after a change."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.integration.conftest import sh
+from tests.integration.conftest import BIN, sh
 
 pytestmark = pytest.mark.slow
 
@@ -21,6 +22,7 @@ def stages_run(output: str) -> list[str]:
 def test_repro_tracks_and_reruns_only_what_changed(repo_copy: Path) -> None:
     first = sh(["dvc", "repro"], repo_copy)
     assert stages_run(first.stdout) == [
+        "validate",
         "ingest",
         "preprocess",
         "label_shift",
@@ -36,7 +38,9 @@ def test_repro_tracks_and_reruns_only_what_changed(repo_copy: Path) -> None:
         "data/split/val.parquet",
         "data/split/test.parquet",
         "models/card.json",
-        "models/features.pkl",
+        "models/model.json",
+        "models/encoder.json",
+        "models/weights.pt",
         "data/scores/val.parquet",
         "data/scores/test.parquet",
         "metrics/plots/evaluate/roc_pr.png",
@@ -87,24 +91,38 @@ def test_repro_tracks_and_reruns_only_what_changed(repo_copy: Path) -> None:
     assert {"plots/roc_pr.png", "plots/confusion.png", "plots/scores.png", "plots/cost_curve.png"} <= artifacts
     assert {a.path for a in client.list_artifacts(run.info.run_id, "model")} >= {"model/weights.pt", "model/card.json"}
 
-    # Nothing changed: nothing runs.
+    # A fresh run reproduces the committed dvc.lock: every hash but the wall-clock file's.
+    check = sh([str(BIN / "python"), "-m", "rarewatch.pipeline.lockcheck"], repo_copy)
+    assert "reproduced exactly" in check.stdout
+
+    # Nothing changed: only the input check runs (always), and nothing after it.
     again = sh(["dvc", "repro"], repo_copy)
-    assert stages_run(again.stdout) == []
-    assert "Data and pipelines are up to date" in again.stdout
+    assert stages_run(again.stdout) == ["validate"]
+
+    # Editing a module reruns exactly the stages that can import it.
+    (repo_copy / "src/rarewatch/evaluation/metrics.py").write_text(
+        (repo_copy / "src/rarewatch/evaluation/metrics.py").read_text() + "\n# an edit\n"
+    )
+    status = json.loads(sh(["dvc", "status", "--json"], repo_copy).stdout)
+    declared = yaml.safe_load((repo_copy / "dvc.yaml").read_text())["stages"]
+    importers = {n for n, e in declared.items() if "src/rarewatch/evaluation/metrics.py" in e["deps"]}
+    assert {"evaluate", "cost"} <= importers and "ingest" not in importers
+    assert set(status) == importers | {"validate"}
+    sh(["git", "checkout", "--", "src/rarewatch/evaluation/metrics.py"], repo_copy)
 
     # A cost-matrix change reruns the stages after train, never train.
     params = yaml.safe_load((repo_copy / "params.yaml").read_text())
     params["cost"]["fp"] = 20.0
     (repo_copy / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     third = sh(["dvc", "repro"], repo_copy)
-    assert stages_run(third.stdout) == ["evaluate", "cost", "track"]
+    assert stages_run(third.stdout) == ["validate", "evaluate", "cost", "track"]
     assert json.loads((repo_copy / "metrics/cost.json").read_text())["cost_matrix"]["fp"] == 20.0
     runs = client.search_runs([run.info.experiment_id])
     assert len(runs) == 2
 
     # `dvc exp run -S` composes conf/ into params.yaml (Hydra) and reruns after train only.
     exp = sh(["dvc", "exp", "run", "-S", "threshold.percentile=99"], repo_copy)
-    assert stages_run(exp.stdout) == ["evaluate", "track"] or stages_run(exp.stdout) == ["evaluate", "cost", "track"]
+    assert stages_run(exp.stdout) in (["validate", "evaluate", "track"], ["validate", "evaluate", "cost", "track"])
     composed = yaml.safe_load((repo_copy / "params.yaml").read_text())
     assert composed["threshold"]["percentile"] == 99.0
     assert composed["cost"]["fp"] == 5.0  # recomposed from conf/, so the hand edit above is gone

@@ -1,5 +1,6 @@
-"""The staged real data sets (../shared/datasets, never copied into the repo) through ingest -> preprocess
--> label_shift -> split with each experiment's config, checked against the facts in their SOURCE.md."""
+"""The real data sets, read from the data directory (RAREWATCH_DATA; never copied into the repository),
+through ingest -> preprocess -> label_shift -> split with each experiment's config, checked against the
+facts their publishers give (docs/datasets.md). A data set that is not in the data directory is skipped."""
 
 from __future__ import annotations
 
@@ -10,10 +11,11 @@ import pandas as pd
 import pytest
 
 from rarewatch.composition import compose
-from rarewatch.config import Config, config_from_dict, with_absolute_data_paths
+from rarewatch.config import Config, config_from_dict, data_dir, with_absolute_data_paths
 from rarewatch.data.schema import GROUP, LABEL, TIME, feature_columns
 from rarewatch.paths import Paths
 from rarewatch.stages import ingest, label_shift, preprocess, split
+from rarewatch.stages.runner import run_stage
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -23,11 +25,6 @@ def experiment(name: str, *overrides: str) -> Config:
     return with_absolute_data_paths(cfg, REPO)  # relative data paths are relative to the project
 
 
-# Where the data sets that are not staged would go (outside the repository, like the others).
-SECOM_UCI_DATA = "../shared/datasets/secom/secom.data"
-CREDITCARD = "../shared/datasets/creditcard/creditcard.csv"
-
-
 def staged(cfg: Config) -> Config:
     missing = [
         p
@@ -35,14 +32,14 @@ def staged(cfg: Config) -> Config:
         if p is not None and not Path(p).is_file()
     ]
     if missing:
-        pytest.skip(f"{cfg.data.name}: {missing[0]} is not staged (see ../shared/datasets/README.md)")
+        pytest.skip(f"{cfg.data.name}: {missing[0]} is not in the data directory {data_dir(REPO)} (RAREWATCH_DATA)")
     return cfg
 
 
 def run_stages(cfg: Config, root: Path) -> dict[str, pd.DataFrame]:
     paths = Paths(root)
     for stage in (ingest, preprocess, label_shift, split):
-        stage.execute(cfg, paths)
+        run_stage(stage.__name__.rsplit(".", 1)[1], stage.execute, cfg, paths)
     frames = {"raw": paths.raw, "interim": paths.interim, "processed": paths.processed}
     out = {name: pd.read_parquet(path) for name, path in frames.items()}
     out.update({name: pd.read_parquet(paths.split(name)) for name in ("train", "val", "test")})
@@ -125,20 +122,18 @@ def test_kddcup99(tmp_path):  # 805k rows in, about 6 s
 
 
 def test_secom_uci(tmp_path):
-    cfg = staged(
-        experiment("secom_ae", "data=secom_uci", f"data.path={SECOM_UCI_DATA}", "preprocess.max_missing_fraction=0.5")
-    )
+    cfg = staged(experiment("secom_ae", "data=secom_uci", "preprocess.max_missing_fraction=0.5"))
     d = run_stages(cfg, tmp_path)
     raw = d["raw"]
     assert len(raw) == 1567 and raw[LABEL].sum() == 104 and len(feature_columns(raw)) == 590
-    clean = pd.read_parquet(REPO / "../shared/datasets/secom/secom_clean.parquet")
+    clean = pd.read_parquet(data_dir(REPO) / "secom/secom_clean.parquet")
     assert (raw[TIME].to_numpy() == clean["timestamp"].to_numpy()).all()
     assert raw["sensor_0"].iloc[0] == pytest.approx(3030.93)
     assert_time_split(d, cfg.split.gap_rows)
 
 
 def test_creditcard(tmp_path):
-    cfg = config_from_dict(compose(["data=creditcard", f"data.path={CREDITCARD}", "label_shift.horizon=0"]))
+    cfg = config_from_dict(compose(["data=creditcard", "label_shift.horizon=0"]))
     cfg = staged(with_absolute_data_paths(cfg, REPO))
     d = run_stages(cfg, tmp_path)
     assert len(d["raw"]) == 284807 and d["raw"][LABEL].sum() == 492  # the publisher's description

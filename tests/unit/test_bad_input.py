@@ -14,6 +14,7 @@ import pytest
 
 from rarewatch.config import config_from_dict, load_config
 from rarewatch.errors import ConfigError, DataError
+from rarewatch.models.registry import resolve
 from rarewatch.paths import Paths
 from rarewatch.stages import ingest, label_shift, preprocess, split, train
 from rarewatch.stages.train import to_rows
@@ -193,7 +194,7 @@ def test_nan_imputed_with_training_median(small_config, csv_data):
         }
     )
     val_df = pd.DataFrame({"time": t[6:], "label": [0, 0, 1], "a": [500.0, 600.0, np.nan], "b": [0.2, 0.4, 0.6]})
-    features, detector, _ = train.run(train_df, val_df, cfg)
+    features, detector, _ = train.run(train_df, val_df, cfg, cfg.model)
 
     # median of the normal training values of a: [1, 2, 4, 10] -> (2 + 4) / 2 = 3
     # (with the positive row it would be 4, with validation rows 10)
@@ -226,7 +227,7 @@ def test_unknown_config_key(small_params, write_params):
     params = small_params()
     params["model"]["hiden_dims"] = params["model"].pop("hidden_dims")
     with pytest.raises(ConfigError, match=r"unknown config key 'model\.hiden_dims'") as exc:
-        load_config(write_params(params))
+        resolve(load_config(write_params(params)))
     assert "did you mean 'model.hidden_dims'?" in one_line(exc)
 
 

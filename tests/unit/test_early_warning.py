@@ -260,10 +260,10 @@ def test_alarm_config_loads(small_params):
     ("alarm", "message"),
     [
         ({"k": 3, "n": 2}, r"alarm.k=3 must be between 1 and alarm.n=2 .* e.g. alarm.k=2 alarm.n=3"),
-        ({"k": 0}, r"alarm.k=0 must be between 1 and alarm.n=1"),
-        ({"n": 0}, r"alarm.n=0 must be >= 1 .*use alarm.n=1 for no smoothing"),
-        ({"silence_rows": -1}, r"alarm.silence_rows=-1 must be >= 0 .*0 turns silencing off"),
-        ({"k": 1.5}, r"config key 'alarm.k' must be an integer, got 1.5"),
+        ({"k": 0}, r"'alarm.k' is 0; must be >= 1 \(an alarm needs k of the last n rows over the threshold\)"),
+        ({"n": 0}, r"'alarm.n' is 0; must be >= 1 .*use alarm.n=1 for no smoothing"),
+        ({"silence_rows": -1}, r"'alarm.silence_rows' is -1; must be >= 0 .*0 turns silencing off"),
+        ({"k": 1.5}, r"config key 'alarm.k' is 1.5; must be an integer"),
     ],
 )
 def test_alarm_config_errors(small_params, alarm, message):
@@ -277,6 +277,6 @@ def test_false_alarm_pricing_values(small_params):
     with pytest.raises(
         ConfigError,
         match=r"'cost.false_alarm_pricing' is 'per_event'; allowed values: "
-        r"'per_row', 'per_alarm'",
+        r"'per_row' or 'per_alarm'",
     ):
         config_from_dict(small_params(cost__false_alarm_pricing="per_event"))

@@ -14,7 +14,7 @@ import pytest
 from rarewatch.composition import CONF_DIR, compose
 from rarewatch.config import Config, config_from_dict
 from rarewatch.data import formats
-from rarewatch.data.features import FeaturePipeline
+from rarewatch.data.encoding import Encoder
 from rarewatch.data.schema import GROUP, LABEL, TIME, feature_columns
 from rarewatch.errors import DataError
 from rarewatch.stages import ingest, label_shift, preprocess, split
@@ -126,7 +126,7 @@ def test_paper_mill_config_on_the_fridge_file(tmp_path):
 
 
 def secom_parquet(path: Path, n: int = 60, fails: tuple[int, ...] = (5, 20, 40, 55)) -> None:
-    """The cleaned SECOM table as shared: timestamp, label (-1/1), is_fail (bool), sensor_<i> with gaps."""
+    """The cleaned SECOM table as distributed: timestamp, label (-1/1), is_fail (bool), sensor_<i> with gaps."""
     rng = np.random.default_rng(1)
     label = np.full(n, -1)
     label[list(fails)] = 1
@@ -219,7 +219,7 @@ def test_secom_uci_through_the_pipeline(tmp_path):
     assert report["columns_dropped"]["sensor_5"] == "constant"
     assert report["nan_counts"]["sensor_9"] >= 48  # kept by preprocess for the fitted filter and imputer
     assert_time_ordered(parts)
-    features = FeaturePipeline([], impute=True, max_missing_fraction=cfg.preprocess.max_missing_fraction)
+    features = Encoder([], impute=True, max_missing_fraction=cfg.preprocess.max_missing_fraction)
     features.fit(parts["train"])
     assert "sensor_9" in features.dropped_missing  # judged on training rows only
     x = features.transform(parts["test"])
@@ -427,7 +427,7 @@ def test_kddcup_through_the_pipeline(tmp_path):
     assert len(parts["train"]) + len(parts["val"]) == 52  # every deduplicated 10 % row, none lost to rounding
     assert parts["train"][LABEL].sum() + parts["val"][LABEL].sum() == 22
     assert set(parts["train"][LABEL]) == {0, 1} and set(parts["val"][LABEL]) == {0, 1}  # stratified
-    x = FeaturePipeline(cfg.data.categorical_columns, impute=True).fit(parts["train"]).transform(parts["test"])
+    x = Encoder(cfg.data.categorical_columns, impute=True).fit(parts["train"]).transform(parts["test"])
     assert x.shape[0] == 20 and np.isfinite(x).all()
 
 

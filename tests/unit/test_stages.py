@@ -11,12 +11,13 @@ import pandas as pd
 import pytest
 
 from rarewatch.data import synthetic
-from rarewatch.data.features import FeaturePipeline
+from rarewatch.data.encoding import Encoder
 from rarewatch.errors import ConfigError
 from rarewatch.evaluation.cost import CostMatrix
 from rarewatch.evaluation.early_warning import AlarmPolicy
 from rarewatch.paths import Paths
-from rarewatch.stages import cost, evaluate, ingest, label_shift, preprocess, split, train
+from rarewatch.stages import cost, evaluate, ingest, label_shift, preprocess, split, train, validate
+from rarewatch.stages.runner import run_stage
 
 T0 = pd.Timestamp("2024-01-01 00:00:00")
 
@@ -198,12 +199,12 @@ def _with_extreme_positives(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _assert_scaled_on_normal_rows(features: FeaturePipeline, frame: pd.DataFrame) -> None:
+def _assert_scaled_on_normal_rows(features: Encoder, frame: pd.DataFrame) -> None:
     normal = frame[frame["label"] == 0]
     x = features.transform(frame)
     names = features.output_names
     for col in [c for c in frame.columns if c.startswith("s")]:
-        got = x[:, names.index(f"num__{col}")]
+        got = x[:, names.index(col)]
         expected = (frame[col] - normal[col].mean()) / normal[col].std(ddof=0)
         np.testing.assert_allclose(got, expected.to_numpy(), rtol=1e-4, atol=1e-4)
 
@@ -213,9 +214,9 @@ def test_train_fits_on_normal_training_rows(small_config, small_splits, model):
     cfg = small_config(model=model)
     train_df = _with_extreme_positives(small_splits["train"])
     assert train_df["label"].sum() > 0  # the check below only means something with positives present
-    features, detector, report = train.run(train_df, small_splits["val"], cfg)
+    features, detector, report = train.run(train_df, small_splits["val"], cfg, cfg.model)
 
-    assert isinstance(features, FeaturePipeline)
+    assert isinstance(features, Encoder)
     assert report.train_rows == int((train_df["label"] == 0).sum())
     _assert_scaled_on_normal_rows(features, train_df)
     # a scaler fitted on all rows would have mean ~ 50 * (positives / rows) higher on s00
@@ -340,15 +341,19 @@ def test_cost_tie_goes_to_fewer_alarms():
 
 # ------------------------------------------------------------------------------------ whole pipeline
 
-STAGES = (ingest, preprocess, label_shift, split, train, evaluate, cost)
+STAGES = (validate, ingest, preprocess, label_shift, split, train, evaluate, cost)
+
+
+def run_all(cfg, root: Path) -> None:
+    """Every stage through the config view its spec declares, as dvc repro and the sweep run them."""
+    for stage in STAGES:
+        run_stage(stage.__name__.rsplit(".", 1)[1], stage.execute, cfg, Paths(root))
 
 
 @pytest.fixture(scope="module")
 def pipeline_root(tmp_path_factory, small_config) -> Path:
     root = tmp_path_factory.mktemp("pipeline")
-    cfg = small_config()
-    for stage in STAGES:
-        stage.execute(cfg, Paths(root))
+    run_all(small_config(), root)
     return root
 
 
@@ -362,9 +367,13 @@ def test_pipeline_writes_the_dvc_contract(pipeline_root):
         p.split("train"),
         p.split("val"),
         p.split("test"),
+        p.validated,
         p.model_dir / "card.json",
-        p.model_dir / "features.pkl",
+        p.model_dir / "model.json",
+        p.model_dir / "encoder.json",
+        p.model_dir / "weights.pt",
         p.train_metrics,
+        p.timings,
         p.scores("val"),
         p.scores("test"),
         p.eval_metrics,
@@ -399,12 +408,19 @@ def test_pipeline_writes_the_dvc_contract(pipeline_root):
 
 
 def test_train_and_evaluate_are_deterministic(pipeline_root, tmp_path, small_config):
+    """The same config gives byte-identical models and metrics: dvc.lock's hashes reproduce."""
     cfg = small_config()
     shutil.copytree(pipeline_root / "data" / "split", tmp_path / "data" / "split")
     shutil.copytree(pipeline_root / "data" / "processed", tmp_path / "data" / "processed")
-    train.execute(cfg, Paths(tmp_path))
-    evaluate.execute(cfg, Paths(tmp_path))
-    assert (tmp_path / "metrics" / "eval.json").read_bytes() == Paths(pipeline_root).eval_metrics.read_bytes()
+    run_stage("train", train.execute, cfg, Paths(tmp_path))
+    run_stage("evaluate", evaluate.execute, cfg, Paths(tmp_path))
+    before, after = Paths(pipeline_root), Paths(tmp_path)
+    assert after.eval_metrics.read_bytes() == before.eval_metrics.read_bytes()
+    assert after.train_metrics.read_bytes() == before.train_metrics.read_bytes()
+    model_files = sorted(f.name for f in before.model_dir.iterdir())
+    assert model_files == sorted(f.name for f in after.model_dir.iterdir())
+    for name in model_files:
+        assert (after.model_dir / name).read_bytes() == (before.model_dir / name).read_bytes(), name
 
 
 # ------------------------------------------------------------------ early warning in evaluate and cost
@@ -554,7 +570,12 @@ def test_pipeline_writes_early_warning_and_timeline(pipeline_root):
             assert ew["events_caught"] <= ew["events"]
             assert ew["lead_time_unit"] == "minutes"
             assert ew["false_alarms"] == m["thresholds"][name][s]["fp"]  # policy off: one alarm per FP row
-    flat = metric_values(m, json.loads(p.cost_metrics.read_text()), json.loads(p.train_metrics.read_text()))
+    flat = metric_values(
+        m,
+        json.loads(p.cost_metrics.read_text()),
+        json.loads(p.train_metrics.read_text()),
+        json.loads(p.timings.read_text()),
+    )
     for key in ("event_recall", "false_alarms_per_day", "alarms_per_event", "events"):
         assert f"test.min_cost.{key}" in flat
     assert not any(k.endswith(".early_warning") for k in flat)

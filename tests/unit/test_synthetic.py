@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -11,10 +9,18 @@ from sklearn.decomposition import PCA
 from sklearn.metrics import roc_auc_score
 from sklearn.preprocessing import StandardScaler
 
-from rarewatch.data.synthetic import DEFAULTS, SyntheticConfig, generate, validate
+from rarewatch.config import validated
+from rarewatch.data.synthetic import DEFAULTS, SyntheticConfig, generate
+from rarewatch.errors import ConfigError
+
 
 # Small but not tiny: enough rows for a handful of events, fast enough for every test.
-SMALL = dataclasses.replace(DEFAULTS, n_rows=3000, n_channels=12, n_latent=3, precursor_channels=3, seed=7)
+def replace(cfg: SyntheticConfig, **changes: object) -> SyntheticConfig:
+    """A checked copy of `cfg` with `changes` (model_copy would skip the checks)."""
+    return SyntheticConfig(**{**cfg.model_dump(), **changes})
+
+
+SMALL = replace(DEFAULTS, n_rows=3000, n_channels=12, n_latent=3, precursor_channels=3, seed=7)
 
 
 def _sensors(df: pd.DataFrame) -> np.ndarray:
@@ -69,7 +75,7 @@ def test_columns_order_and_dtypes() -> None:
 
 
 def test_channel_names_widen_past_100_channels() -> None:
-    df = generate(dataclasses.replace(SMALL, n_rows=200, n_channels=120))
+    df = generate(replace(SMALL, n_rows=200, n_channels=120))
     sensor_cols = [c for c in df.columns if c.startswith("s")]
     # 120 channels need three digits: s000..s119.
     assert sensor_cols[0] == "s000" and sensor_cols[-1] == "s119" and len(sensor_cols) == 120
@@ -133,7 +139,7 @@ def test_same_seed_gives_identical_frame() -> None:
 
 def test_other_seed_gives_different_frame() -> None:
     a = generate(SMALL)
-    b = generate(dataclasses.replace(SMALL, seed=SMALL.seed + 1))
+    b = generate(replace(SMALL, seed=SMALL.seed + 1))
     assert not np.allclose(_sensors(a), _sensors(b))
     assert not np.array_equal(a["y"].to_numpy(), b["y"].to_numpy())
 
@@ -144,9 +150,9 @@ def test_other_seed_gives_different_frame() -> None:
 def test_precursor_ramp_is_exact_in_counterfactual() -> None:
     # Strength only scales the precursor, so a strength-0 twin with the same seed is the same process
     # without the precursor; with decoys off their difference is exactly the injected ramp.
-    cfg = dataclasses.replace(SMALL, decoy_rate=0.0)
+    cfg = replace(SMALL, decoy_rate=0.0)
     with_p = generate(cfg)
-    without = generate(dataclasses.replace(cfg, precursor_strength=0.0))
+    without = generate(replace(cfg, precursor_strength=0.0))
     diff = _sensors(with_p) - _sensors(without)
     starts, _ = _runs(with_p["y"].to_numpy())
     assert starts.size >= 3
@@ -168,7 +174,7 @@ def test_precursor_ramp_is_exact_in_counterfactual() -> None:
 
 def test_precursor_raises_residual_in_its_channels(default_frame: pd.DataFrame) -> None:
     cfg = DEFAULTS
-    counterfactual = generate(dataclasses.replace(cfg, precursor_strength=0.0))
+    counterfactual = generate(replace(cfg, precursor_strength=0.0))
     x, y = _sensors(default_frame), default_frame["y"].to_numpy()
     starts, lengths = _runs(y)
     # Normal rows far from events: more than 3 precursor windows away from any break.
@@ -190,9 +196,9 @@ def test_precursor_raises_residual_in_its_channels(default_frame: pd.DataFrame) 
 
 
 def test_decoys_are_not_followed_by_events() -> None:
-    cfg = dataclasses.replace(SMALL, decoy_rate=0.01)
+    cfg = replace(SMALL, decoy_rate=0.01)
     df = generate(cfg)
-    diff = np.abs(_sensors(df) - _sensors(generate(dataclasses.replace(cfg, precursor_strength=0.0))))
+    diff = np.abs(_sensors(df) - _sensors(generate(replace(cfg, precursor_strength=0.0))))
     disturbed = (diff > 1e-9).any(axis=1)
     starts, _ = _runs(df["y"].to_numpy())
     near_event = np.zeros(len(df), dtype=bool)
@@ -229,39 +235,37 @@ def test_generation_is_fast_enough() -> None:
 @pytest.mark.parametrize(
     ("changes", "pattern"),
     [
-        ({"n_rows": 50}, r"synthetic\.n_rows=50 must be an integer >= 100"),
-        ({"n_rows": 1000.0}, r"synthetic\.n_rows=1000\.0 must be an integer"),
-        ({"n_rows": True}, r"synthetic\.n_rows=True must be an integer"),
-        ({"n_channels": 4}, r"synthetic\.precursor_channels=6 must be an integer in \[1, 4\]"),
-        ({"n_latent": 0}, r"synthetic\.n_latent=0 must be an integer in \[1, 40\]"),
-        ({"n_latent": 41}, r"synthetic\.n_latent=41 must be an integer in \[1, 40\]"),
-        ({"event_rate": 1.5}, r"synthetic\.event_rate=1\.5 must be in \(0\.0, 0\.2\)"),
-        ({"event_rate": 0.0}, r"synthetic\.event_rate=0\.0 must be in \(0\.0, 0\.2\)"),
+        ({"n_rows": 50}, r"'data\.synthetic\.n_rows' is 50; must be >= 100"),
+        ({"n_rows": 1000.0}, r"'data\.synthetic\.n_rows' is 1000\.0; must be an integer"),
+        ({"n_rows": True}, r"'data\.synthetic\.n_rows' is True; must be an integer"),
+        ({"n_channels": 4}, r"data\.synthetic\.precursor_channels=6 must be at most data\.synthetic\.n_channels=4"),
+        ({"n_latent": 0}, r"'data\.synthetic\.n_latent' is 0; must be >= 1"),
+        ({"n_latent": 41}, r"data\.synthetic\.n_latent=41 must be at most data\.synthetic\.n_channels=40"),
+        ({"event_rate": 1.5}, r"'data\.synthetic\.event_rate' is 1\.5; must be < 0\.2"),
+        ({"event_rate": 0.0}, r"'data\.synthetic\.event_rate' is 0\.0; must be > 0"),
         # Mean run length 2, minimum start-to-start spacing 3 + 2*10 = 23 -> max rate 2/23 = 0.08696.
-        ({"event_rate": 0.15}, r"synthetic\.event_rate=0\.15 must be in \(0, 0\.08696\)"),
-        ({"noise_std": -0.1}, r"synthetic\.noise_std=-0\.1 must be in \(0\.0, inf\)"),
-        ({"noise_std": 0.0}, r"synthetic\.noise_std=0\.0 must be in \(0\.0, inf\)"),
-        ({"drift_std": -1.0}, r"synthetic\.drift_std=-1\.0 must be in \[0\.0, inf\)"),
-        ({"precursor_strength": float("nan")}, r"synthetic\.precursor_strength=nan"),
-        ({"decoy_rate": 0.5}, r"synthetic\.decoy_rate=0\.5 must be in \[0\.0, 0\.2\)"),
-        ({"n_grades": 0}, r"synthetic\.n_grades=0 must be an integer in \[1, 26\]"),
-        ({"event_length_max": 0}, r"synthetic\.event_length_max=0 must be an integer in \[1, 1000\]"),
-        ({"interval_seconds": 0}, r"synthetic\.interval_seconds=0 must be an integer >= 1"),
-        ({"start": "not a date"}, r"synthetic\.start='not a date' must be an ISO timestamp"),
-        ({"seed": -1}, r"synthetic\.seed=-1 must be an integer >= 0"),
+        ({"event_rate": 0.15}, r"data\.synthetic\.event_rate=0\.15 must be below 0\.08696"),
+        ({"noise_std": -0.1}, r"'data\.synthetic\.noise_std' is -0\.1; must be > 0"),
+        ({"noise_std": 0.0}, r"'data\.synthetic\.noise_std' is 0\.0; must be > 0"),
+        ({"drift_std": -1.0}, r"'data\.synthetic\.drift_std' is -1\.0; must be >= 0"),
+        ({"precursor_strength": float("nan")}, r"'data\.synthetic\.precursor_strength' is nan; must be a finite"),
+        ({"decoy_rate": 0.5}, r"'data\.synthetic\.decoy_rate' is 0\.5; must be <= 0\.2"),
+        ({"n_grades": 0}, r"'data\.synthetic\.n_grades' is 0; must be >= 1"),
+        ({"event_length_max": 0}, r"'data\.synthetic\.event_length_max' is 0; must be >= 1"),
+        ({"interval_seconds": 0}, r"'data\.synthetic\.interval_seconds' is 0; must be >= 1"),
+        ({"start": "not a date"}, r"'data\.synthetic\.start' is 'not a date'; must be an ISO timestamp"),
+        ({"seed": -1}, r"'data\.synthetic\.seed' is -1; must be >= 0"),
     ],
 )
 def test_validation_errors(changes: dict[str, object], pattern: str) -> None:
-    cfg = dataclasses.replace(DEFAULTS, **changes)
-    with pytest.raises(ValueError, match=pattern):
-        validate(cfg)
-    # generate must refuse the same config before doing any work.
-    with pytest.raises(ValueError, match=pattern):
-        generate(cfg)
+    with pytest.raises(ConfigError, match=pattern):
+        validated(SyntheticConfig, {**DEFAULTS.model_dump(), **changes}, prefix="data.synthetic.")
 
 
-def test_defaults_are_valid_and_match_the_documented_sizes() -> None:
-    validate(DEFAULTS)
+def test_defaults_are_the_embedded_data_config() -> None:
+    from rarewatch.composition import compose
+
+    assert SyntheticConfig(**compose()["data"]["synthetic"]) == DEFAULTS
     assert isinstance(DEFAULTS, SyntheticConfig)
     assert (DEFAULTS.n_rows, DEFAULTS.n_channels, DEFAULTS.n_latent) == (20000, 40, 4)
     assert DEFAULTS.event_rate == 0.007 and DEFAULTS.precursor_rows == 10

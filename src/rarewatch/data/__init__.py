@@ -1,0 +1,1 @@
+"""Sources, formats, schema checks, cleaning, label shift, splits, windows and the fitted encoder."""

@@ -1,4 +1,4 @@
-"""Early warning as label shift (protocol rule 5)."""
+"""Early warning as label shift (docs/protocol.md, "Early warning is a label shift")."""
 
 from __future__ import annotations
 

@@ -56,9 +56,7 @@ def normalise(df: pd.DataFrame, schema: Schema) -> pd.DataFrame:
         else pd.Series(np.arange(len(df), dtype=np.int64))
     )
     drop = {schema.label_column, *schema.drop_columns}
-    for col in (schema.time_column, schema.group_column):
-        if col is not None:
-            drop.add(col)
+    drop.update(c for c in (schema.time_column, schema.group_column) if c is not None)
     feature_cols = [c for c in columns if c not in drop]
     if not feature_cols:
         raise DataError("no feature columns left after removing time, label, group and data.drop_columns")

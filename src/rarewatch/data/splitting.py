@@ -1,4 +1,4 @@
-"""Train/val/test splits (protocol rule 1): by time with gaps, or at random only when asked."""
+"""Train/val/test splits (docs/protocol.md, "Split by time"): by time with gaps, or at random only when asked."""
 
 from __future__ import annotations
 

@@ -14,13 +14,16 @@ config always gives the identical frame.
 from __future__ import annotations
 
 import string
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from pydantic import Field, field_validator, model_validator
 from scipy.signal import lfilter
 
-__all__ = ["DEFAULTS", "SyntheticConfig", "generate", "validate"]
+from rarewatch.errors import ConfigError
+from rarewatch.section import Section
+
+__all__ = ["DEFAULTS", "SyntheticConfig", "generate"]
 
 # Internal physics constants. They are deliberately not config fields: the config exposes the knobs
 # that set the difficulty, these only shape a plausible process.
@@ -34,61 +37,57 @@ _DECOY_DECAY = (0.5, 0.2)  # a decoy fades out over a few rows instead of ending
 _DECOY_STRENGTH_RANGE = (0.6, 1.2)  # decoys are similar in size to real precursors, not identical
 
 
-@dataclass(frozen=True)
-class SyntheticConfig:
-    """Parameters of the synthetic process; see ``validate`` for the allowed ranges."""
+class SyntheticConfig(Section):
+    """Parameters of the synthetic process (`data.synthetic`); each field's range is checked on creation.
 
-    n_rows: int = 20000
-    n_channels: int = 40
-    n_latent: int = 4
-    interval_seconds: int = 120
-    start: str = "2024-01-01T00:00:00"
-    event_rate: float = 0.007
-    event_length_max: int = 3
-    precursor_rows: int = 10
-    precursor_channels: int = 6
-    precursor_strength: float = 2.75
-    noise_std: float = 0.3
-    drift_std: float = 0.005
-    n_grades: int = 3
-    grade_block_rows: int = 1500
-    decoy_rate: float = 0.004
-    seed: int = 42
+    No field has a default: a key missing from the config is an error, never a silent value.
+    """
 
+    n_rows: int = Field(ge=100)
+    n_channels: int = Field(ge=2)
+    n_latent: int = Field(ge=1)  # <= n_channels
+    interval_seconds: int = Field(ge=1)
+    start: str  # an ISO timestamp
+    event_rate: float = Field(gt=0, lt=0.2)  # share of event rows; see _room_for_events
+    event_length_max: int = Field(ge=1, le=1000)
+    precursor_rows: int = Field(ge=1, le=1000)
+    precursor_channels: int = Field(ge=1)  # <= n_channels
+    precursor_strength: float = Field(ge=0)
+    noise_std: float = Field(gt=0)
+    drift_std: float = Field(ge=0)
+    n_grades: int = Field(ge=1, le=len(string.ascii_uppercase))
+    grade_block_rows: int = Field(ge=1)
+    decoy_rate: float = Field(ge=0, le=0.2)
+    seed: int = Field(ge=0)
 
-DEFAULTS = SyntheticConfig()
+    @field_validator("start")
+    @classmethod
+    def _timestamp(cls, value: str) -> str:
+        try:
+            ok = pd.Timestamp(value) is not pd.NaT
+        except (ValueError, TypeError):
+            ok = False
+        if not ok:
+            raise ValueError("must be an ISO timestamp string such as '2024-01-01T00:00:00'")
+        return value
 
-
-def _fail(field: str, value: object, allowed: str) -> ValueError:
-    return ValueError(f"synthetic.{field}={value!r} must be {allowed}")
-
-
-def _check_int(cfg: SyntheticConfig, field: str, low: int, high: int | None = None, note: str = "") -> None:
-    value = getattr(cfg, field)
-    allowed = f"an integer in [{low}, {high}]" if high is not None else f"an integer >= {low}"
-    allowed += note
-    # bool is an int subclass; a YAML `true` in an int slot is a config mistake, not a 1.
-    if isinstance(value, bool) or not isinstance(value, int | np.integer):
-        raise _fail(field, value, allowed)
-    if value < low or (high is not None and value > high):
-        raise _fail(field, value, allowed)
-
-
-def _check_float(
-    cfg: SyntheticConfig, field: str, low: float, high: float | None, low_open: bool, high_open: bool = True
-) -> None:
-    value = getattr(cfg, field)
-    lo_br, hi_br = ("(" if low_open else "["), (")" if high_open else "]")
-    allowed = f"in {lo_br}{low}, {high if high is not None else 'inf'}{hi_br}"
-    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
-        raise _fail(field, value, allowed)
-    v = float(value)
-    if not np.isfinite(v):
-        raise _fail(field, value, allowed)
-    if v < low or (low_open and v == low):
-        raise _fail(field, value, allowed)
-    if high is not None and (v > high or (high_open and v == high)):
-        raise _fail(field, value, allowed)
+    @model_validator(mode="after")
+    def _consistent(self) -> SyntheticConfig:
+        for key in ("n_latent", "precursor_channels"):
+            if getattr(self, key) > self.n_channels:
+                raise ConfigError(
+                    f"data.synthetic.{key}={getattr(self, key)} must be at most data.synthetic.n_channels="
+                    f"{self.n_channels}"
+                )
+        # Events need a minimum spacing; a rate that cannot fit is rejected rather than silently capped.
+        max_rate = _mean_event_length(self) / _min_event_spacing(self)
+        if self.event_rate >= max_rate:
+            raise ConfigError(
+                f"data.synthetic.event_rate={self.event_rate} must be below {max_rate:.4g} given "
+                f"data.synthetic.event_length_max={self.event_length_max} and data.synthetic.precursor_rows="
+                f"{self.precursor_rows} (events need room for their precursors)"
+            )
+        return self
 
 
 def _mean_event_length(cfg: SyntheticConfig) -> float:
@@ -101,40 +100,25 @@ def _min_event_spacing(cfg: SyntheticConfig) -> int:
     return cfg.event_length_max + 2 * cfg.precursor_rows
 
 
-def validate(cfg: SyntheticConfig) -> None:
-    """Raise ``ValueError`` naming the field, its value and the allowed range for nonsensical configs."""
-    _check_int(cfg, "n_rows", 100)
-    _check_int(cfg, "n_channels", 2)
-    _check_int(cfg, "n_latent", 1, cfg.n_channels, f" (n_channels={cfg.n_channels})")
-    _check_int(cfg, "interval_seconds", 1)
-    if not isinstance(cfg.start, str):
-        raise _fail("start", cfg.start, "an ISO timestamp string such as '2024-01-01T00:00:00'")
-    try:
-        ts = pd.Timestamp(cfg.start)
-    except (ValueError, TypeError) as exc:
-        raise _fail("start", cfg.start, "an ISO timestamp string such as '2024-01-01T00:00:00'") from exc
-    if ts is pd.NaT:
-        raise _fail("start", cfg.start, "an ISO timestamp string such as '2024-01-01T00:00:00'")
-    _check_int(cfg, "event_length_max", 1, 1000)
-    _check_int(cfg, "precursor_rows", 1, 1000)
-    _check_int(cfg, "precursor_channels", 1, cfg.n_channels, f" (n_channels={cfg.n_channels})")
-    _check_float(cfg, "event_rate", 0.0, 0.2, low_open=True)
-    # Events need a minimum spacing; a rate that cannot fit is rejected rather than silently capped.
-    max_rate = _mean_event_length(cfg) / _min_event_spacing(cfg)
-    if cfg.event_rate >= max_rate:
-        raise _fail(
-            "event_rate",
-            cfg.event_rate,
-            f"in (0, {max_rate:.4g}) given event_length_max={cfg.event_length_max} "
-            f"and precursor_rows={cfg.precursor_rows}",
-        )
-    _check_float(cfg, "precursor_strength", 0.0, None, low_open=False)
-    _check_float(cfg, "noise_std", 0.0, None, low_open=True)
-    _check_float(cfg, "drift_std", 0.0, None, low_open=False)
-    _check_int(cfg, "n_grades", 1, len(string.ascii_uppercase))
-    _check_int(cfg, "grade_block_rows", 1)
-    _check_float(cfg, "decoy_rate", 0.0, 0.2, low_open=False)
-    _check_int(cfg, "seed", 0)
+# The values of conf/data/synthetic.yaml (a test checks that they agree).
+DEFAULTS = SyntheticConfig(
+    n_rows=20000,
+    n_channels=40,
+    n_latent=4,
+    interval_seconds=120,
+    start="2024-01-01T00:00:00",
+    event_rate=0.007,
+    event_length_max=3,
+    precursor_rows=10,
+    precursor_channels=6,
+    precursor_strength=2.75,
+    noise_std=0.3,
+    drift_std=0.005,
+    n_grades=3,
+    grade_block_rows=1500,
+    decoy_rate=0.004,
+    seed=42,
+)
 
 
 def _latent_factors(rng: np.random.Generator, n_rows: int, n_latent: int) -> np.ndarray:
@@ -227,7 +211,6 @@ def _add_profiles(
 
 def generate(cfg: SyntheticConfig) -> pd.DataFrame:
     """Generate the synthetic frame: ``time``, ``grade``, ``s00..`` sensor channels, ``y`` event flag."""
-    validate(cfg)
     rng = np.random.default_rng(cfg.seed)
     n, c, p_rows = cfg.n_rows, cfg.n_channels, cfg.precursor_rows
 

@@ -1,0 +1,1 @@
+"""Pure functions of evaluation: metrics, thresholds, costs, early-warning events; and plots."""

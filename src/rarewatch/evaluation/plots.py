@@ -170,17 +170,6 @@ def cost_figure(curve: pd.DataFrame, best: float, no_alarm_cost: float, path: Pa
     _save(fig, path)
 
 
-def loss_figure(history: pd.DataFrame, path: Path) -> None:
-    fig, ax = plt.subplots(figsize=(7, 4))
-    for col in ("train_loss", "val_loss"):
-        if col in history:
-            ax.plot(history["epoch"], history[col], marker="o", ms=3, label=col)
-    ax.set(xlabel="epoch", ylabel="loss (MSE)", title="Training curve", yscale="log")
-    ax.legend()
-    ax.grid(alpha=0.3)
-    _save(fig, path)
-
-
 def _fmt(x: float | None) -> str:
     return "n/a" if x is None else f"{x:.3f}"
 

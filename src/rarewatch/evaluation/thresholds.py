@@ -1,4 +1,4 @@
-"""Threshold strategies, all fitted on validation scores only (protocol rule 3)."""
+"""Threshold strategies, all fitted on validation scores only (docs/protocol.md, "Thresholds on validation")."""
 
 from __future__ import annotations
 

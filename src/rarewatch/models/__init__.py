@@ -1,0 +1,1 @@
+"""The model contract (base.py), the shared machinery of the families, and the families/ themselves."""

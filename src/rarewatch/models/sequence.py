@@ -1,4 +1,4 @@
-"""What the sequence families share: windows cut from `Rows`, and nets applied window by window.
+"""What the sequence families share: windows cut from `Rows`, their config, their fit, and scoring.
 
 Row i is scored from the window of the `lookback` rows ending at i (rarewatch.data.windows):
 windows stop at gaps in the time axis (more than `max_gap` median steps) and are left-padded with
@@ -7,53 +7,36 @@ the segment's first row, so every row of a split gets exactly one score.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from abc import abstractmethod
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from pydantic import Field
 
 from rarewatch.data.windows import segments, training_windows, window_index
-from rarewatch.models import checks
-from rarewatch.models.base import Rows
+from rarewatch.errors import DataError
+from rarewatch.models.base import FitReport, Rows
+from rarewatch.models.torch_detector import TorchDetector, TrainingConfig
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
     import torch
+    from torch import nn
+
+    from rarewatch.models.lightning_modules import SharedStepModule
 
 SCORE_BATCH = 4096
 
 
-@dataclass(frozen=True)
-class SequenceConfig:
-    """The fields every sequence family has: windows, LSTM size and training. Families extend it."""
+class SequenceConfig(TrainingConfig):
+    """The fields every sequence family has: windows and LSTM size. Families extend it."""
 
-    name: str
-    train_on: Literal["normal", "all"]  # normal: only windows whose rows are all normal
-    lookback: int
-    stride: int
-    max_gap: float
-    hidden_size: int
-    num_layers: int
-    dropout: float
-    learning_rate: float
-    weight_decay: float
-    batch_size: int
-    max_epochs: int
-    patience: int
-
-    def __post_init__(self) -> None:
-        check_config(self)
-
-
-def check_config(config: Any) -> None:
-    """Range checks of the SequenceConfig fields."""
-    checks.at_least(config, 1, "lookback", "stride", "hidden_size", "num_layers", "batch_size", "max_epochs")
-    checks.at_least(config, 0, "patience")
-    checks.check(config, "max_gap", lambda v: v >= 1, ">= 1 (multiples of the median time step)")
-    checks.dropout(config)
-    checks.positive(config, "learning_rate")
-    checks.at_least(config, 0, "weight_decay")
+    lookback: int = Field(ge=1)  # rows per window
+    stride: int = Field(ge=1)  # train on every stride-th window
+    max_gap: float = Field(ge=1)  # a step above max_gap x the median step starts a new segment
+    hidden_size: int = Field(ge=1)
+    num_layers: int = Field(ge=1)
+    dropout: float = Field(ge=0, lt=1)  # between stacked LSTM layers
 
 
 def row_windows(rows: Rows, lookback: int, max_gap: float) -> np.ndarray:
@@ -61,7 +44,7 @@ def row_windows(rows: Rows, lookback: int, max_gap: float) -> np.ndarray:
     return window_index(segments(rows.time, max_gap), lookback)
 
 
-def chosen_windows(rows: Rows, config: Any, normal_only: bool, stride: int) -> np.ndarray:
+def chosen_windows(rows: Rows, config: SequenceConfig, normal_only: bool, stride: int) -> np.ndarray:
     """(n_windows, lookback) row numbers of the windows to train (or validate) on.
 
     Training takes every `config.stride`-th window; validation passes stride 1 (all windows).
@@ -77,19 +60,74 @@ def gather(x: np.ndarray, index: np.ndarray) -> torch.Tensor:
     return torch.from_numpy(np.ascontiguousarray(np.asarray(x, dtype=np.float32)[index]))
 
 
-def score_rows(
-    per_window: Callable[[torch.Tensor], torch.Tensor], rows: Rows, lookback: int, max_gap: float
-) -> np.ndarray:
-    """One score per row: `per_window` maps a (batch, lookback, n_features) tensor to (batch,) scores.
+class SequenceDetector(TorchDetector):
+    """A net over windows. `supervised` families learn each window's label (that of its last row)."""
 
-    Windows are gathered a batch at a time, so scoring never holds all windows in memory.
-    """
-    import torch
+    supervised = False
 
-    index = row_windows(rows, lookback, max_gap)
-    x = torch.from_numpy(np.ascontiguousarray(rows.x, dtype=np.float32))
-    out = []
-    with torch.no_grad():
-        for start in range(0, len(index), SCORE_BATCH):
-            out.append(per_window(x[torch.from_numpy(index[start : start + SCORE_BATCH])]))
-    return torch.cat(out).numpy() if out else np.empty(0, dtype=np.float32)
+    def _check_windows(self, train_y: np.ndarray, val_y: np.ndarray) -> None:
+        """Hook for families that need more of their windows (e.g. positives to learn from)."""
+
+    @abstractmethod
+    def _module(self, net: nn.Module, train_y: np.ndarray) -> SharedStepModule:
+        """The LightningModule (the loss) that trains `net`."""
+
+    def _fit_extra(self, train_y: np.ndarray) -> dict[str, Any]:
+        """Figures about the training windows for the model card."""
+        return {}
+
+    def fit(self, train: Rows, val: Rows) -> FitReport:
+        import torch
+
+        from rarewatch.models.batches import batch_loader
+        from rarewatch.models.training import fit_module, seed_and_threads
+
+        c = self.config
+        normal_only = c.train_on == "normal" and not self.supervised
+        index = {
+            "train": chosen_windows(train, c, normal_only, c.stride),
+            "val": chosen_windows(val, c, normal_only, stride=1),
+        }
+        for split, idx in index.items():
+            if len(idx) == 0:
+                raise DataError(
+                    f"the {split} split has no {'all-normal ' if normal_only else ''}window of "
+                    f"model.lookback={c.lookback} rows; lower model.lookback"
+                )
+        labels = {"train": train.y[index["train"][:, -1]], "val": val.y[index["val"][:, -1]]}
+        self._check_windows(labels["train"], labels["val"])
+        seed_and_threads(self.seed, self.trainer_config)
+        self.net = self._new_net(train.x.shape[1])
+        tensors = {
+            split: (gather(rows.x, index[split]),)
+            + ((torch.from_numpy(labels[split].astype(np.float32)),) if self.supervised else ())
+            for split, rows in (("train", train), ("val", val))
+        }
+        report = fit_module(
+            self._module(self.net, labels["train"]),
+            batch_loader(*tensors["train"], batch_size=c.batch_size, shuffle=True, seed=self.seed),
+            batch_loader(*tensors["val"], batch_size=SCORE_BATCH, shuffle=False, seed=self.seed),
+            max_epochs=c.max_epochs,
+            patience=c.patience,
+            trainer=self.trainer_config,
+            train_samples=len(index["train"]),
+            val_samples=len(index["val"]),
+        )
+        report.extra.update({"unit": f"windows of {c.lookback} rows", **self._fit_extra(labels["train"])})
+        return report
+
+    def _score_windows(self, per_window: Callable[[torch.Tensor], torch.Tensor], rows: Rows) -> np.ndarray:
+        """One score per row: `per_window` maps a (batch, lookback, n_features) tensor to (batch,) scores.
+
+        Windows are gathered a batch at a time, so scoring never holds all windows in memory.
+        """
+        import torch
+
+        self._trained_net()
+        index = row_windows(rows, self.config.lookback, self.config.max_gap)
+        x = torch.from_numpy(np.ascontiguousarray(rows.x, dtype=np.float32))
+        out = []
+        with torch.no_grad():
+            for start in range(0, len(index), SCORE_BATCH):
+                out.append(per_window(x[torch.from_numpy(index[start : start + SCORE_BATCH])]))
+        return torch.cat(out).numpy() if out else np.empty(0, dtype=np.float32)

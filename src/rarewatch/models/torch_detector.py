@@ -1,41 +1,56 @@
-"""What the deep families share: their settings, the net, training on rows, scoring, weights on disk.
+"""The base of the deep families: a torch net, trained by the shared Lightning loop, saved as weights.
 
 A family subclasses `TorchDetector` and implements `_make_net(n_features)`, `fit` and `score`.
-Row-wise families fit with `_fit_on_rows` and score with `_score_in_batches`; sequence families cut
-windows first (rarewatch.models.sequence) and use `_trained_net` to score them.
+Row-wise families fit with `_fit_on_rows` and score with `_score_in_batches`; sequence families
+extend `rarewatch.models.sequence.SequenceDetector`. torch and lightning are imported inside the
+methods, so checking a config or listing the families never pays their start-up cost.
 """
 
 from __future__ import annotations
 
 import json
+import pickle
+from abc import abstractmethod
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from pydantic import Field
 
-from rarewatch.models.base import FitReport, Rows
+from rarewatch.config import FamilyConfig
+from rarewatch.errors import DataError
+from rarewatch.models.base import Detector, FitReport, Rows
 
 if TYPE_CHECKING:
     import lightning as L
     import torch
     from torch import nn
 
-    from rarewatch.config import TrainerConfig
-
 SCORE_BATCH = 8192
+WEIGHTS_FILE = "weights.pt"
+NET_FILE = "net.json"
 
 
-class TorchDetector:
-    def __init__(self, config: Any, seed: int, trainer: TrainerConfig) -> None:
-        self.config = config
-        self.seed = seed
-        self.trainer_config = trainer
+class TrainingConfig(FamilyConfig):
+    """The fields every deep family has: Adam and early stopping on the validation loss."""
+
+    learning_rate: float = Field(gt=0)
+    weight_decay: float = Field(ge=0)
+    batch_size: int = Field(ge=1)
+    max_epochs: int = Field(ge=1)
+    patience: int = Field(ge=0)  # epochs without a better validation loss before stopping; 0: never stop early
+
+
+class TorchDetector(Detector):
+    def __init__(self, config: Any, seed: int, trainer: Any) -> None:
+        super().__init__(config, seed, trainer)
         self.net: Any = None
         self.n_features = 0
 
+    @abstractmethod
     def _make_net(self, n_features: int) -> nn.Module:
-        raise NotImplementedError
+        """A new net for rows of `n_features` encoded features."""
 
     def _new_net(self, n_features: int) -> nn.Module:
         self.n_features = n_features
@@ -58,7 +73,10 @@ class TorchDetector:
         from rarewatch.models.training import fit_module, seed_and_threads
 
         c = self.config
-        x_train, x_val = (r.normal_x() if c.train_on == "normal" else r.x for r in (train, val))
+        x_train, x_val = train.fit_x(c.train_on), val.fit_x(c.train_on)
+        for split, x in (("train", x_train), ("val", x_val)):
+            if len(x) == 0:
+                raise DataError(f"the {split} split has no {'normal ' if c.train_on == 'normal' else ''}rows to fit on")
         seed_and_threads(self.seed, self.trainer_config)
         self.net = self._new_net(x_train.shape[1])
         return fit_module(
@@ -82,18 +100,22 @@ class TorchDetector:
             out = [per_batch(net, x[start : start + SCORE_BATCH]) for start in range(0, len(x), SCORE_BATCH)]
         return torch.cat(out).numpy() if out else np.empty(0, dtype=np.float32)
 
-    def save(self, directory: Path) -> None:
+    def _save_state(self, directory: Path) -> None:
         import torch
 
-        torch.save(self.net.state_dict(), directory / "weights.pt")
-        (directory / "net.json").write_text(json.dumps({"n_features": self.n_features}))
+        if self.net is None:
+            raise RuntimeError("save() before fit()")
+        torch.save(self.net.state_dict(), directory / WEIGHTS_FILE)
+        (directory / NET_FILE).write_text(json.dumps({"n_features": self.n_features}) + "\n")
 
-    @classmethod
-    def restore(cls, directory: Path, config: Any, trainer: TrainerConfig) -> Self:
+    def _load_state(self, directory: Path) -> None:
         import torch
 
-        det = cls(config, seed=0, trainer=trainer)
-        det.net = det._new_net(json.loads((directory / "net.json").read_text())["n_features"])
-        det.net.load_state_dict(torch.load(directory / "weights.pt", weights_only=True))
-        det.net.eval()
-        return det
+        self.net = self._new_net(int(json.loads((directory / NET_FILE).read_text())["n_features"]))
+        try:
+            # weights_only: tensors and plain containers, never arbitrary objects.
+            state = torch.load(directory / WEIGHTS_FILE, weights_only=True)
+        except (RuntimeError, OSError, pickle.UnpicklingError) as exc:
+            raise DataError(f"'{directory / WEIGHTS_FILE}' is not a weights file this family wrote: {exc}") from exc
+        self.net.load_state_dict(state)
+        self.net.eval()

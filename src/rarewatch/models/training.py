@@ -2,29 +2,50 @@
 
 from __future__ import annotations
 
+import copy
 import time
 import warnings
 from typing import TYPE_CHECKING
 
+import lightning as L
+import torch
+
 from rarewatch.models.base import FitReport
 
 if TYPE_CHECKING:
-    import lightning as L
     from torch.utils.data import DataLoader
 
     from rarewatch.config import TrainerConfig
+    from rarewatch.models.lightning_modules import SharedStepModule
 
 
 def seed_and_threads(seed: int, trainer: TrainerConfig) -> None:
-    import lightning as L
-    import torch
-
     torch.set_num_threads(trainer.num_threads)
     L.seed_everything(seed, workers=True, verbose=False)
 
 
+class History(L.Callback):
+    """Per-epoch figures, and the weights of the best epoch by `monitor` (restored after fit)."""
+
+    def __init__(self, monitor: str) -> None:
+        self.monitor = monitor
+        self.rows: list[dict[str, float]] = []
+        self.best_value = float("inf")
+        self.best_state: dict[str, torch.Tensor] | None = None
+        self.best_epoch = -1
+
+    def on_train_epoch_end(self, trainer: L.Trainer, module: L.LightningModule) -> None:
+        metrics = {k: float(v) for k, v in trainer.callback_metrics.items()}
+        self.rows.append({"epoch": trainer.current_epoch, **metrics})
+        value = metrics.get(self.monitor, metrics.get("train_loss", float("inf")))
+        if value < self.best_value:
+            self.best_value = value
+            self.best_epoch = trainer.current_epoch
+            self.best_state = copy.deepcopy(module.net.state_dict())
+
+
 def fit_module(
-    module: L.LightningModule,
+    module: SharedStepModule,
     train: DataLoader,
     val: DataLoader,
     *,
@@ -34,16 +55,13 @@ def fit_module(
     train_samples: int,
     val_samples: int,
 ) -> FitReport:
-    """Fit with early stopping on `val_loss`; the module's `net` ends with its best-epoch weights."""
-    import lightning as L
+    """Fit with early stopping on `module.monitor`; the module's `net` ends with its best-epoch weights."""
     from lightning.pytorch.callbacks import EarlyStopping
 
-    from rarewatch.models.lit_autoencoder import History
-
-    history = History()
+    history = History(module.monitor)
     callbacks: list[L.Callback] = [history]
     if patience > 0:
-        callbacks.append(EarlyStopping("val_loss", patience=patience, mode="min"))
+        callbacks.append(EarlyStopping(module.monitor, patience=patience, mode="min"))
     fitter = L.Trainer(
         accelerator=trainer.accelerator,
         devices=trainer.devices,
@@ -74,5 +92,5 @@ def fit_module(
         epochs=epochs,
         samples_per_second=train_samples * epochs / seconds if seconds > 0 else None,
         history=history.rows,
-        extra={"best_epoch": history.best_epoch, "best_val_loss": history.best_loss},
+        extra={"monitor": module.monitor, "best_epoch": history.best_epoch, "best_value": history.best_value},
     )

@@ -22,7 +22,7 @@ from rarewatch.evaluation.metrics import confusion_at
 from rarewatch.evaluation.thresholds import best_index, confusion_curve, min_cost_threshold
 from rarewatch.paths import Paths
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("rarewatch.cost")
 
 
 def run(

@@ -1,4 +1,6 @@
-"""Stage evaluate: score val and test, ROC/PR from scores, thresholds chosen on val (protocol 3, 4).
+"""Stage evaluate: score val and test; ROC/PR from scores; thresholds chosen on val.
+
+docs/protocol.md: "Thresholds on validation", "AUC from scores".
 
 Beside the row metrics, each threshold gets early-warning figures under the operator alarm policy
 (events caught, lead time, false alarms per day), against the events table the label_shift stage wrote.
@@ -16,7 +18,7 @@ import pandas as pd
 
 from rarewatch.artifacts import atomic_dir, read_parquet, write_json
 from rarewatch.config import Config
-from rarewatch.data.features import FeaturePipeline
+from rarewatch.data.encoding import Encoder
 from rarewatch.data.schema import GROUP, LABEL, TIME, in_time_order
 from rarewatch.evaluation import plots
 from rarewatch.evaluation.early_warning import (
@@ -31,12 +33,12 @@ from rarewatch.models.base import Detector
 from rarewatch.paths import Paths
 from rarewatch.stages.train import load, to_rows
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("rarewatch.evaluate")
 
 
-def score_frame(df: pd.DataFrame, features: FeaturePipeline, detector: Detector) -> pd.DataFrame:
+def score_frame(df: pd.DataFrame, encoder: Encoder, detector: Detector) -> pd.DataFrame:
     """time, label, score (and group, when the data has one): the contract with the cost stage."""
-    scores = np.asarray(detector.score(to_rows(df, features)), dtype=np.float64)
+    scores = np.asarray(detector.score(to_rows(df, encoder)), dtype=np.float64)
     out = pd.DataFrame({TIME: df[TIME].to_numpy(), LABEL: df[LABEL].to_numpy(), "score": scores})
     if GROUP in df:
         out[GROUP] = df[GROUP].to_numpy()
@@ -110,8 +112,8 @@ def write_plots(
     scored: dict[str, pd.DataFrame],
     result: dict[str, Any],
     directory: Path,
-    cfg: Config | None = None,
-    events: pd.DataFrame | None = None,
+    cfg: Config,
+    events: pd.DataFrame | None,
 ) -> None:
     tables = {}
     for split, df in scored.items():
@@ -132,7 +134,7 @@ def write_plots(
         confusions, "Confusion matrices (thresholds chosen on validation)", directory / "confusion.png"
     )
     plots.score_timeline(scored, {k: v["value"] for k, v in result["thresholds"].items()}, directory / "scores.png")
-    if cfg is not None and cfg.data.time_column is not None:
+    if cfg.data.time_column is not None:
         write_alarm_timeline(scored, result, cfg, events, directory / "timeline.png")
 
 
@@ -154,9 +156,9 @@ def write_alarm_timeline(
 
 
 def execute(cfg: Config, paths: Paths) -> None:
-    features, detector = load(paths.model_dir, cfg)
+    encoder, detector = load(paths.model_dir, cfg.trainer)
     scored = {
-        split: score_frame(read_parquet(paths.split(split), "split"), features, detector) for split in ("val", "test")
+        split: score_frame(read_parquet(paths.split(split), "split"), encoder, detector) for split in ("val", "test")
     }
     events = read_parquet(paths.events, "label_shift")
     with warnings.catch_warnings(record=True) as caught:

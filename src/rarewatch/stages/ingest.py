@@ -9,32 +9,30 @@ from typing import Any
 import pandas as pd
 
 from rarewatch.artifacts import atomic_dir
-from rarewatch.config import Config, DataConfig
+from rarewatch.config import Config, DataConfig, resolve_data_path
 from rarewatch.data import sources, synthetic
 from rarewatch.data.schema import LABEL, SUBSET, Schema, feature_columns, normalise
 from rarewatch.errors import DataError
 from rarewatch.paths import Paths
 
-log = logging.getLogger(__name__)
-
-
-def _resolve(path: str, root: Path) -> Path:
-    p = Path(path).expanduser()
-    return p if p.is_absolute() else root / p
+log = logging.getLogger("rarewatch.ingest")
 
 
 def load_source(cfg: DataConfig, root: Path) -> tuple[pd.DataFrame, pd.DataFrame | None, dict[str, Any]]:
     """Read the table(s) the config names: (main rows, the publisher's test rows or None, provenance)."""
     if cfg.source == "synthetic":
         return synthetic.generate(cfg.synthetic), None, {"source": "synthetic"}
-    path = sources.fetch_url(cfg.url, cfg.sha256, root / cfg.path) if cfg.source == "url" else _resolve(cfg.path, root)
-    companion = _resolve(cfg.companion_path, root) if cfg.companion_path else None
-    provenance: dict[str, Any] = {"source": cfg.source, "path": str(path), "sha256": sources.file_sha256(path)}
+    path = resolve_data_path(cfg, cfg.path, root)
+    if cfg.source == "url":
+        path = sources.fetch_url(cfg.url, cfg.sha256, path)
+    companion = resolve_data_path(cfg, cfg.companion_path, root) if cfg.companion_path else None
+    # The configured path, not the absolute one: data/raw is the same on every machine.
+    provenance: dict[str, Any] = {"source": cfg.source, "path": cfg.path, "sha256": sources.file_sha256(path)}
     test = None
     if cfg.test_path:
-        test_file = _resolve(cfg.test_path, root)
+        test_file = resolve_data_path(cfg, cfg.test_path, root)
         test = sources.read_table(test_file, cfg.format, companion)
-        provenance.update(test_path=str(test_file), test_sha256=sources.file_sha256(test_file))
+        provenance.update(test_path=cfg.test_path, test_sha256=sources.file_sha256(test_file))
     return sources.read_table(path, cfg.format, companion), test, provenance
 
 

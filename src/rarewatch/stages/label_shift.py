@@ -1,4 +1,7 @@
-"""Stage label_shift: the early-warning horizon (protocol rule 5); also writes the event list."""
+"""Stage label_shift: the early-warning horizon, and the event list.
+
+docs/protocol.md, "Early warning is a label shift".
+"""
 
 from __future__ import annotations
 
@@ -12,7 +15,7 @@ from rarewatch.data.label_shift import find_events, shift_labels
 from rarewatch.data.schema import LABEL, TIME
 from rarewatch.paths import Paths
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("rarewatch.label_shift")
 
 
 def run(df: pd.DataFrame, horizon: int) -> tuple[pd.DataFrame, pd.DataFrame]:

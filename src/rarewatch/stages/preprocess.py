@@ -13,7 +13,7 @@ from rarewatch.config import Config
 from rarewatch.data.cleaning import clean
 from rarewatch.paths import Paths
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("rarewatch.preprocess")
 
 
 def run(df: pd.DataFrame, cfg: Config) -> tuple[pd.DataFrame, dict[str, Any]]:

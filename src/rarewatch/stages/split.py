@@ -1,4 +1,4 @@
-"""Stage split: train < val < test by time with gaps (protocol rule 1); random only by config."""
+"""Stage split: train < val < test by time with gaps; random only by config (docs/protocol.md, "Split by time")."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from rarewatch.data.splitting import random_split, time_split
 from rarewatch.errors import ConfigError, DataError
 from rarewatch.paths import Paths
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("rarewatch.split")
 SPLITS = ("train", "val", "test")
 
 

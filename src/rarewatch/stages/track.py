@@ -9,7 +9,7 @@ from rarewatch.config import Config
 from rarewatch.paths import Paths
 from rarewatch.tracking import log_pipeline_run
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("rarewatch.track")
 
 
 def execute(cfg: Config, paths: Paths) -> None:

@@ -1,12 +1,14 @@
-"""Tests for the fitted preprocessing (rarewatch.data.features, protocol rule 2)."""
+"""Tests for the fitted preprocessing (rarewatch.data.encoding; protocol: fit on training rows)."""
 
 from __future__ import annotations
+
+import json
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from rarewatch.data.features import FeaturePipeline
+from rarewatch.data.encoding import ENCODER_FILE, Encoder
 from rarewatch.errors import DataError
 
 SQRT2 = np.sqrt(2.0)
@@ -26,12 +28,12 @@ A = pd.DataFrame(
 B = pd.DataFrame({"time": [10, 11], "label": [1, 0], "x": [10.0, 12.0], "y": [np.nan, 6.0], "g": ["a", "zzz"]})
 
 
-def _fitted() -> FeaturePipeline:
-    return FeaturePipeline(categorical=["g"], impute=True).fit(A)
+def _fitted() -> Encoder:
+    return Encoder(categorical=["g"], impute=True).fit(A)
 
 
 def test_output_columns_exclude_time_and_label():
-    assert _fitted().output_names == ["num__x", "num__y", "cat__g_a", "cat__g_b"]
+    assert _fitted().output_names == ["x", "y", "g=a", "g=b"]
 
 
 def test_training_rows_are_standardised():
@@ -72,24 +74,48 @@ def test_missing_column_at_transform():
 
 def test_transform_before_fit():
     with pytest.raises(RuntimeError, match="before fit"):
-        FeaturePipeline([], impute=True).transform(A)
-    assert FeaturePipeline([], impute=True).output_names == []
+        Encoder([], impute=True).transform(A)
+    assert Encoder([], impute=True).output_names == []
 
 
 def test_fit_on_no_rows():
     with pytest.raises(DataError, match="no rows to fit the scaler on"):
-        FeaturePipeline(["g"], impute=True).fit(A.iloc[:0])
+        Encoder(["g"], impute=True).fit(A.iloc[:0])
 
 
 def test_nan_without_imputation_is_refused_with_fix():
-    pipe = FeaturePipeline(["g"], impute=False).fit(A)
-    with pytest.raises(DataError, match="NaN or infinite values after preprocessing; set preprocess.nan_policy=impute"):
+    pipe = Encoder(["g"], impute=False).fit(A)
+    with pytest.raises(
+        DataError,
+        match=r"features \['y'\] contain NaN or infinite values after preprocessing; set preprocess.nan_policy=impute",
+    ):
         pipe.transform(B)
 
 
 def test_all_missing_training_column_is_kept_and_filled():
     # y has no training value at all: the column stays (same width) and a missing y becomes 0, not NaN
     a = A.assign(y=np.nan)
-    out = FeaturePipeline(["g"], impute=True).fit(a).transform(B)
+    out = Encoder(["g"], impute=True).fit(a).transform(B)
     assert out.shape == (2, 4)
     assert out[0, 1] == 0.0 and np.isfinite(out).all()
+
+
+def test_saved_state_is_json_and_round_trips(tmp_path):
+    enc = _fitted()
+    enc.save(tmp_path)
+    state = json.loads((tmp_path / ENCODER_FILE).read_text())  # plain JSON: nothing to unpickle
+    assert state["median"] == [2.0, 2.0] and state["categories"] == {"g": ["a", "b"]}
+    loaded = Encoder.load(tmp_path)
+    assert np.array_equal(loaded.transform(B), enc.transform(B))
+    assert loaded.output_names == enc.output_names
+
+
+def test_a_foreign_encoder_file_is_refused(tmp_path):
+    (tmp_path / ENCODER_FILE).write_text(json.dumps({"columns": ["x"]}))
+    with pytest.raises(DataError, match="is not an encoder file rarewatch wrote"):
+        Encoder.load(tmp_path)
+
+
+def test_missing_category_is_all_zero():
+    out = _fitted().transform(B.assign(g=pd.array([None, "b"], dtype="string")))
+    assert out[:, 2:].tolist() == [[0.0, 0.0], [0.0, 1.0]]

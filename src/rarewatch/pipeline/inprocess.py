@@ -1,11 +1,12 @@
 """Run the stages in-process (what `rarewatch-sweep` does per job), reusing finished work.
 
 `dvc repro` decides what to rerun from dvc.lock; a sweep has no lock file, so this module keys a
-content cache on exactly the config sections each step reads (plus the package source, so a code
-change is never served stale results):
+content cache on exactly the params the stages declare in rarewatch.pipeline.spec (the lists dvc.yaml
+is generated from), plus the package source, so a code change is never served stale results:
 
-- data  (ingest .. split):  data, preprocess, label_shift, split, seed
-- model (train):            the data key, model, trainer, seed, categorical columns, NaN policy
+- data  (ingest .. split): the params of those four stages and the sha256 of every input file (from
+  the validate stage's record), so a data file overwritten in place is never served from the cache;
+- model (train):           the data key and the params of train.
 
 Jobs that differ only in threshold or cost settings therefore share one trained model and only
 rerun evaluate and cost, as `dvc repro` would.
@@ -24,9 +25,21 @@ from pathlib import Path
 
 from rarewatch.config import Config, to_dict
 from rarewatch.paths import Paths
-from rarewatch.stages import cost, evaluate, ingest, label_shift, preprocess, split, train
+from rarewatch.pipeline import spec
+from rarewatch.stages import cost, evaluate, ingest, label_shift, preprocess, split, train, validate
+from rarewatch.stages.runner import run_stage
 
-_PACKAGE = Path(__file__).resolve().parent
+_PACKAGE = Path(__file__).resolve().parents[1]
+_MODULES = {
+    "validate": validate,
+    "ingest": ingest,
+    "preprocess": preprocess,
+    "label_shift": label_shift,
+    "split": split,
+    "train": train,
+    "evaluate": evaluate,
+    "cost": cost,
+}
 
 
 @dataclass(frozen=True)
@@ -48,24 +61,19 @@ def _key(*parts: object) -> str:
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
-def data_key(cfg: Config, code: str) -> str:
+def stage_params(cfg: Config, names: tuple[str, ...]) -> dict[str, object]:
+    """The declared params of stages `names`, with their values in `cfg`."""
     c = to_dict(cfg)
-    return _key("data", code, c["data"], c["preprocess"], c["label_shift"], c["split"], cfg.seed)
+    return {k: v for name in names for k, v in spec.param_values(c, spec.stage(name).params).items()}
 
 
-def model_key(cfg: Config, code: str) -> str:
-    c = to_dict(cfg)
-    trainer = {k: v for k, v in c["trainer"].items() if k != "progress_bar"}
-    return _key(
-        "model",
-        data_key(cfg, code),
-        c["model"],
-        trainer,
-        cfg.seed,
-        cfg.data.categorical_columns,
-        cfg.preprocess.nan_policy,
-        cfg.preprocess.max_missing_fraction,
-    )
+def data_key(cfg: Config, code: str, inputs: dict[str, object]) -> str:
+    """`inputs` is the validate stage's record: the sha256 of every input file, so new contents miss."""
+    return _key("data", code, inputs, stage_params(cfg, spec.DATA_STAGES))
+
+
+def model_key(cfg: Config, code: str, inputs: dict[str, object]) -> str:
+    return _key("model", data_key(cfg, code, inputs), stage_params(cfg, (spec.MODEL_STAGE,)))
 
 
 def _cached(target: Path, build: Callable[[Path], None]) -> bool:
@@ -98,19 +106,25 @@ def _link(src: Path, dst: Path) -> None:
     dst.symlink_to(src.resolve(), target_is_directory=src.is_dir())
 
 
+def _run(name: str, cfg: Config, paths: Paths) -> None:
+    run_stage(name, _MODULES[name].execute, cfg, paths)
+
+
 def run_pipeline(cfg: Config, job_root: Path, cache_root: Path) -> PipelineResult:
-    """ingest .. cost for one config; outputs under `job_root` in the same layout as `dvc repro`."""
+    """validate .. cost for one config; outputs under `job_root` in the same layout as `dvc repro`."""
     code = source_digest()
-    data_dir = cache_root / f"data-{data_key(cfg, code)}"
-    model_dir = cache_root / f"model-{model_key(cfg, code)}"
+    _run("validate", cfg, Paths(job_root))
+    inputs = json.loads(Paths(job_root).validated.read_text())
+    data_dir = cache_root / f"data-{data_key(cfg, code, inputs)}"
+    model_dir = cache_root / f"model-{model_key(cfg, code, inputs)}"
 
     def build_data(root: Path) -> None:
-        for stage in (ingest, preprocess, label_shift, split):
-            stage.execute(cfg, Paths(root))
+        for name in spec.DATA_STAGES:
+            _run(name, cfg, Paths(root))
 
     def build_model(root: Path) -> None:
         _link(Paths(data_dir).split("train").parent, Paths(root).split("train").parent)
-        train.execute(cfg, Paths(root))
+        _run(spec.MODEL_STAGE, cfg, Paths(root))
         Paths(root).split("train").parent.unlink()
 
     data_reused = _cached(data_dir, build_data)
@@ -122,7 +136,8 @@ def run_pipeline(cfg: Config, job_root: Path, cache_root: Path) -> PipelineResul
     _link(Paths(data_dir).split("train").parent, job.split("train").parent)
     _link(Paths(model_dir).model_dir, job.model_dir)
     job.train_metrics.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(Paths(model_dir).train_metrics, job.train_metrics)
-    evaluate.execute(cfg, job)
-    cost.execute(cfg, job)
+    for metrics in (Paths(model_dir).train_metrics, Paths(model_dir).timings):
+        shutil.copyfile(metrics, job.root / metrics.relative_to(model_dir))
+    _run("evaluate", cfg, job)
+    _run("cost", cfg, job)
     return PipelineResult(job, data_reused, model_reused)

@@ -1,0 +1,141 @@
+"""The fitted part of preprocessing: median imputer, standard scaler and one-hot encoder.
+
+Fitted on training rows only (docs/protocol.md, "Fit on training rows"). The fitted
+state is a handful of numbers per column, saved as JSON: a model directory never needs pickle.
+Numeric columns: missing values become the training median, then (x - mean) / std with the training
+mean and population std (std 0 counts as 1). Categorical columns: one 0/1 column per category seen in
+training, sorted; unseen and missing categories give all zeros.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from rarewatch.data.schema import feature_columns
+from rarewatch.errors import DataError
+
+ENCODER_FILE = "encoder.json"
+
+
+class Encoder:
+    """Frame -> float32 matrix, fitted on the rows the model trains on."""
+
+    def __init__(self, categorical: list[str], impute: bool, max_missing_fraction: float = 1.0) -> None:
+        self.categorical = list(categorical)
+        self.impute = impute
+        self.max_missing_fraction = max_missing_fraction
+        self.columns: list[str] = []  # the input columns used, in order
+        self.dropped_missing: list[str] = []
+        self.numeric: list[str] = []
+        self.median: np.ndarray = np.empty(0)
+        self.mean: np.ndarray = np.empty(0)
+        self.scale: np.ndarray = np.empty(0)
+        self.categories: dict[str, list[str]] = {}
+        self.fitted = False
+
+    def fit(self, df: pd.DataFrame) -> Encoder:
+        if len(df) == 0:
+            raise DataError("no rows to fit the scaler on")
+        columns = feature_columns(df)
+        # Judged on the fit rows only, like every other fitted statistic here.
+        missing = df[columns].isna().mean()
+        self.dropped_missing = [c for c in columns if missing[c] > self.max_missing_fraction]
+        self.columns = [c for c in columns if c not in self.dropped_missing]
+        if not self.columns:
+            raise DataError(
+                f"every feature is missing in more than {self.max_missing_fraction:.0%} of the training rows; "
+                "raise preprocess.max_missing_fraction"
+            )
+        self.numeric = [c for c in self.columns if c not in self.categorical]
+        x = df[self.numeric].to_numpy(dtype=np.float64)
+        # A column with no value at all in training: median 0 (it then encodes as a constant 0).
+        seen = ~np.isnan(x).all(axis=0)
+        self.median = np.zeros(x.shape[1])
+        self.median[seen] = np.nanmedian(x[:, seen], axis=0)
+        if self.impute:
+            x = np.where(np.isnan(x), self.median, x)
+        # Mean and population std over the values present (all of them once imputed).
+        present = ~np.isnan(x)
+        count = np.maximum(present.sum(axis=0), 1)
+        filled = np.where(present, x, 0.0)
+        self.mean = filled.sum(axis=0) / count
+        std = np.sqrt((np.where(present, x - self.mean, 0.0) ** 2).sum(axis=0) / count)
+        self.scale = np.where(std > 0, std, 1.0)
+        self.categories = {
+            c: sorted(df[c].dropna().astype(str).unique().tolist()) for c in self.columns if c in self.categorical
+        }
+        self.fitted = True
+        return self
+
+    def transform(self, df: pd.DataFrame) -> np.ndarray:
+        if not self.fitted:
+            raise RuntimeError("Encoder.transform called before fit")
+        missing = [c for c in self.columns if c not in df.columns]
+        if missing:
+            raise DataError(f"columns {missing} that the model was trained on are missing; retrain (dvc repro)")
+        x = df[self.numeric].to_numpy(dtype=np.float64)
+        if self.impute:
+            x = np.where(np.isnan(x), self.median, x)
+        parts = [(x - self.mean) / self.scale]
+        for col, cats in self.categories.items():
+            values = df[col].astype("string").to_numpy(dtype=object, na_value=None)
+            parts.append((values[:, None] == np.asarray(cats, dtype=object)[None, :]).astype(np.float64))
+        out = np.concatenate(parts, axis=1).astype(np.float32) if parts else np.empty((len(df), 0), np.float32)
+        if not np.isfinite(out).all():
+            finite = np.asarray(np.isfinite(out).all(axis=0))
+            bad = [name for i, name in enumerate(self.output_names) if not finite[i]]
+            raise DataError(
+                f"features {bad[:5]} contain NaN or infinite values after preprocessing; set "
+                "preprocess.nan_policy=impute or clean the input"
+            )
+        return out
+
+    @property
+    def output_names(self) -> list[str]:
+        if not self.fitted:
+            return []
+        return [*self.numeric, *(f"{c}={v}" for c, cats in self.categories.items() for v in cats)]
+
+    def state(self) -> dict[str, Any]:
+        return {
+            "categorical": self.categorical,
+            "impute": self.impute,
+            "max_missing_fraction": self.max_missing_fraction,
+            "columns": self.columns,
+            "dropped_missing": self.dropped_missing,
+            "numeric": self.numeric,
+            "median": self.median.tolist(),
+            "mean": self.mean.tolist(),
+            "scale": self.scale.tolist(),
+            "categories": self.categories,
+        }
+
+    def save(self, directory: Path) -> None:
+        (directory / ENCODER_FILE).write_text(json.dumps(self.state(), indent=1) + "\n")
+
+    @classmethod
+    def load(cls, directory: Path) -> Encoder:
+        path = directory / ENCODER_FILE
+        if not path.is_file():
+            raise FileNotFoundError(f"'{path}' not found; rerun the 'train' stage (dvc repro train)")
+        try:
+            s = json.loads(path.read_text())
+            enc = cls(list(s["categorical"]), bool(s["impute"]), float(s["max_missing_fraction"]))
+            enc.columns, enc.dropped_missing, enc.numeric = (
+                list(s["columns"]),
+                list(s["dropped_missing"]),
+                list(s["numeric"]),
+            )
+            enc.median, enc.mean, enc.scale = (np.asarray(s[k], dtype=np.float64) for k in ("median", "mean", "scale"))
+            enc.categories = {str(k): [str(v) for v in vs] for k, vs in s["categories"].items()}
+        except (KeyError, TypeError, ValueError) as exc:
+            raise DataError(
+                f"'{path}' is not an encoder file rarewatch wrote ({exc}); rerun the 'train' stage"
+            ) from exc
+        enc.fitted = True
+        return enc

@@ -1,0 +1,1 @@
+"""The stage graph (spec.py), dvc.yaml generated from it (dvcfile.py), and the in-process runner of sweeps."""
