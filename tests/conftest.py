@@ -156,12 +156,16 @@ def csv_data_section(**overrides: Any) -> dict[str, Any]:
         "format": "auto",
         "companion_path": None,
         "test_path": None,
+        "separator": None,
         "time_column": "time",
         "time_format": None,
+        "time_unit": None,
+        "max_gap": 1.5,
         "label_column": "y",
         "positive_label": "1",
         "negative_label": None,
         "group_column": None,
+        "series_column": None,
         "drop_columns": [],
         "categorical_columns": [],
         "synthetic": None,
@@ -178,7 +182,7 @@ def csv_data() -> Callable[..., dict[str, Any]]:
 def _splits_of(cfg: Config) -> dict[str, pd.DataFrame]:
     df, _ = ingest.run(synthetic.generate(cfg.data.synthetic), cfg.data)
     df, _ = preprocess.run(df, cfg)
-    df, _ = label_shift.run(df, cfg.label_shift.horizon)
+    df, _, _ = label_shift.run(df, cfg.label_shift.horizon)
     return split.run(df, cfg)
 
 

@@ -67,6 +67,16 @@ class DataConfig(Section):
     test_path: str | None  # a publisher's separate test file: its rows become the test split
     time_column: str | None  # null: rows have no order (random splits allowed)
     time_format: str | None  # strftime format, unix_s or unix_ms; null: inferred
+    # The unit of a numeric time column (seconds since start, say); null for datetimes and for rows
+    # without a time axis. It sets the unit of lead times and the time base of alarm rates.
+    time_unit: Literal["rows", "seconds", "minutes", "hours", "days"] | None
+    max_gap: float = Field(
+        ge=1,
+        description="a step longer than this many median steps is a gap in recording: windows, features and "
+        "alarm rates never cross it",
+    )
+    series_column: str | None  # rows of one machine, run or file: sorting, shifts, windows and splits stay inside
+    separator: str | None  # CSV field separator; null: ',' or, when the header says so, ';' or a tab
     label_column: str
     positive_label: Label | None  # exactly one of positive_label / negative_label
     negative_label: Label | None  # every other class is positive (attack types, fault codes)
@@ -98,27 +108,47 @@ class PreprocessConfig(Section):
     drop_constant: bool
     drop_duplicates: bool
     nan_policy: Literal["impute", "refuse"]
+    scaling: Literal["global", "per_series"]  # per_series: each series scaled by its own training rows
     max_missing_fraction: float = Field(
         gt=0, le=1, description="columns missing more often than this in training rows are dropped; 1 keeps all"
     )
 
 
 class LabelShiftConfig(Section):
-    horizon: int = Field(ge=0, description="rows before each event that become positive; 0 leaves labels as they are")
+    # Each data config states it (conf/data/*.yaml); null means "not stated": no shift (H=0), said aloud.
+    horizon: int | None = Field(
+        ge=0, description="rows before each event that become positive; 0 leaves labels as they are"
+    )
 
 
 class SplitConfig(Section):
-    method: Literal["time", "random"]
+    """time: by time within every series; random: rows without a time axis only; series: whole series
+    held out (the fractions count series); head: the first head_rows rows (or head_minutes) of every
+    series train, and of the rest of each series the first val_fraction validates, the remainder tests."""
+
+    method: Literal["time", "random", "series", "head"]
     train_fraction: float = Field(gt=0, lt=1)
     val_fraction: float = Field(gt=0, lt=1)
     gap_rows: int = Field(ge=0, description="rows left out between splits; at least the window length")
+    head_rows: int | None = Field(ge=1, description="split.method=head: training rows at the start of each series")
+    head_minutes: float | None = Field(gt=0, description="split.method=head: training minutes at each series' start")
 
     @model_validator(mode="after")
-    def _room_for_test(self) -> SplitConfig:
-        if self.train_fraction + self.val_fraction >= 1:
+    def _consistent(self) -> SplitConfig:
+        if self.method != "head" and self.train_fraction + self.val_fraction >= 1:
             raise ConfigError(
                 f"split.train_fraction={self.train_fraction} and split.val_fraction={self.val_fraction} "
                 "must sum to less than 1 (test gets the rest)"
+            )
+        if self.method == "head" and (self.head_rows is None) == (self.head_minutes is None):
+            raise ConfigError(
+                "split.method=head needs exactly one of split.head_rows and split.head_minutes (how much of the "
+                f"start of each series trains); got head_rows={self.head_rows}, head_minutes={self.head_minutes}"
+            )
+        if self.method != "head" and (self.head_rows is not None or self.head_minutes is not None):
+            raise ConfigError(
+                f"split.head_rows / split.head_minutes apply to split.method=head only (method is {self.method}); "
+                "set them to null"
             )
         return self
 
@@ -156,6 +186,15 @@ class AlarmConfig(Section):
                 "over the threshold); e.g. alarm.k=2 alarm.n=3, or alarm.k=1 alarm.n=1 for every row over it"
             )
         return self
+
+
+class EvaluationConfig(Section):
+    """When a result is flagged as degenerate (summary, MLflow tag, sweep ranking)."""
+
+    min_positives: int = Field(ge=1, description="fewer positive rows in val or test flag its AUCs as unreliable")
+    max_alarm_share: float = Field(
+        gt=0, le=1, description="a chosen threshold alarming on more than this share of rows is flagged"
+    )
 
 
 class TrainerConfig(Section):
@@ -207,11 +246,45 @@ class Config(Section):
     threshold: ThresholdConfig
     cost: CostConfig
     alarm: AlarmConfig
+    evaluation: EvaluationConfig
     trainer: TrainerConfig
     tracking: TrackingConfig
 
+    @model_validator(mode="after")
+    def _across_sections(self) -> Config:
+        check_across_sections(self)
+        return self
+
 
 SECTIONS: tuple[str, ...] = tuple(Config.model_fields)
+
+
+def check_across_sections(cfg: Config) -> None:
+    """Rules between sections (the validate stage applies them before anything runs)."""
+    d, s = cfg.data, cfg.split
+    if s.method == "random" and d.time_column is not None:
+        raise ConfigError(
+            f"split.method=random on data with a time axis (data.time_column='{d.time_column}') trains on the "
+            "future; use split.method=time, or set data.time_column=null if the rows really have no order"
+        )
+    if s.method in ("series", "head") and d.series_column is None and not _is_glob(d.path):
+        raise ConfigError(
+            f"split.method={s.method} works on series: set data.series_column (or a data.path glob, one file per "
+            "series)"
+        )
+    if s.method == "head" and s.head_minutes is not None and d.time_column is None:
+        raise ConfigError("split.head_minutes needs a time axis (data.time_column); use split.head_rows")
+    if cfg.preprocess.scaling == "per_series" and s.method == "series":
+        raise ConfigError(
+            "preprocess.scaling=per_series needs training rows of every series, but split.method=series holds "
+            "whole series out; use preprocess.scaling=global, or split.method=time or head"
+        )
+    if d.time_column is None and d.time_unit not in (None, "rows"):
+        raise ConfigError(f"data.time_unit={d.time_unit} needs a time column (data.time_column is null)")
+
+
+def _is_glob(path: str | None) -> bool:
+    return path is not None and any(c in path for c in "*?[")
 
 
 def load_config(path: str | Path = "params.yaml") -> Config:

@@ -30,6 +30,11 @@ class Paths:
         return self.root / "data" / "processed" / "data.parquet"
 
     @property
+    def shift_report(self) -> Path:
+        """What the label shift did: horizon, rows dropped, rows made positive."""
+        return self.root / "data" / "processed" / "shift.json"
+
+    @property
     def events(self) -> Path:
         return self.root / "data" / "processed" / "events.parquet"
 

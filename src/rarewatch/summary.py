@@ -10,6 +10,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from rarewatch.data.label_shift import describe_shift
 from rarewatch.paths import Paths
 
 
@@ -18,9 +19,12 @@ def _f(x: float | None, digits: int = 3) -> str:
 
 
 def render(eval_m: dict[str, Any], cost_m: dict[str, Any], run: dict[str, Any] | None, console: Console) -> None:
+    shift = eval_m.get("label_shift")
+    if shift:
+        console.print(f"Task: {describe_shift(shift)}")
     ranking = Table(title="Ranking (from continuous scores)", title_justify="left")
-    for col in ("split", "ROC-AUC", "PR-AUC", "PR-AUC no skill", "rows", "positives"):
-        ranking.add_column(col, justify="right" if col != "split" else "left")
+    for col in ("split", "ROC-AUC", "PR-AUC", "PR-AUC no skill", "rows", "positives", "note"):
+        ranking.add_column(col, justify="left" if col in ("split", "note") else "right")
     for split in ("val", "test"):
         m = eval_m[split]
         ranking.add_row(
@@ -30,6 +34,7 @@ def render(eval_m: dict[str, Any], cost_m: dict[str, Any], run: dict[str, Any] |
             _f(m["pr_auc_no_skill"], 4),
             str(m["n_rows"]),
             str(m["n_positive"]),
+            m.get("note") or "",
         )
     console.print(ranking)
 
@@ -60,14 +65,37 @@ def render(eval_m: dict[str, Any], cost_m: dict[str, Any], run: dict[str, Any] |
         f"(savings {cost_m['test_savings']:,.0f}"
         + (f", {cost_m['test_savings_fraction']:.1%})" if cost_m["test_savings_fraction"] is not None else ")")
     )
+    _series_table(eval_m, console)
     for w in eval_m.get("warnings", []):
         console.print(f"[yellow]warning:[/] {w}")
+    for f in [*eval_m.get("degenerate", []), *cost_m.get("degenerate", [])]:
+        console.print(f"[bold red]degenerate result ({f['code']}):[/] {f['message']}")
     if run:
         console.print(f"MLflow run {run['run_id']} in {run['tracking_uri']}")
     console.print(
         "Open the MLflow UI: [bold]make ui[/] (http://127.0.0.1:5000)   "
         "Plots offline: [bold]make plots[/] (dvc_plots/index.html)"
     )
+
+
+def _series_table(eval_m: dict[str, Any], console: Console, limit: int = 20) -> None:
+    """Per series on test, at the min_cost threshold (else the first strategy): where the pooled figures come from."""
+    entries = eval_m["thresholds"]
+    name = "min_cost" if "min_cost" in entries else next(iter(entries), None)
+    by_series = ((entries.get(name) or {}).get("test") or {}).get("by_series") if name else None
+    if not by_series:
+        return
+    table = Table(title=f"Per series on test @ {name} ({len(by_series)} series)", title_justify="left")
+    for col in ("series", "rows", "positives", "ROC-AUC", "events caught", "false alarms", "per recorded hour"):
+        table.add_column(col, justify="left" if col == "series" else "right")
+    for series, m in list(by_series.items())[:limit]:
+        table.add_row(
+            series, str(m["rows"]), str(m["positives"]), _f(m["roc_auc"]), f"{m['events_caught']}/{m['events']}",
+            str(m["false_alarms"]), _f(m["false_alarms_per_hour"], 2),
+        )  # fmt: skip
+    console.print(table)
+    if len(by_series) > limit:
+        console.print(f"... and {len(by_series) - limit} more series in metrics/eval.json")
 
 
 def _early_warning_table(eval_m: dict[str, Any], console: Console) -> None:
@@ -84,7 +112,7 @@ def _early_warning_table(eval_m: dict[str, Any], console: Console) -> None:
     )
     unit = next((ew["lead_time_unit"] for _, ew in rows if ew), "minutes")
     per_day = all(ew["false_alarms_per_day"] is not None for _, ew in rows if ew)
-    rate = "false alarms / day" if per_day else "false alarms / 1000 rows"
+    rate = "false alarms / recorded day" if per_day else "false alarms / 1000 rows"
     table = Table(title=f"Early warning on test (alarm policy: {policy})", title_justify="left")
     for col in (
         "strategy",

@@ -127,6 +127,7 @@ def log_pipeline_run(
         "data.sha256": file_sha256(paths.raw),
         "dataset": cfg.data.name,
         "model": cfg.model.name,
+        **result_tags(eval_m, cost_m),
     }
     if parent_run_id:
         tags["mlflow.parentRunId"] = parent_run_id
@@ -146,6 +147,21 @@ def log_pipeline_run(
         if cfg.tracking.log_model:
             mlflow.log_artifacts(str(paths.model_dir), "model")
         return {"run_id": run.info.run_id, "experiment_id": experiment.experiment_id, "tracking_uri": uri}
+
+
+def result_tags(eval_m: dict[str, Any], cost_m: dict[str, Any]) -> dict[str, str]:
+    """Tags that say how far the numbers can be trusted: degenerate flags and unreliable AUCs."""
+    flags = [f["code"] for f in [*eval_m.get("degenerate", []), *cost_m.get("degenerate", [])]]
+    tags = {"rarewatch.degenerate": str(bool(flags)).lower()}
+    if flags:
+        tags["rarewatch.flags"] = ", ".join(flags)[:5000]
+    for split in ("val", "test"):
+        if eval_m[split].get("note"):
+            tags[f"{split}.auc_note"] = eval_m[split]["note"]
+    shift = eval_m.get("label_shift")
+    if shift:
+        tags["label_shift"] = f"H={shift['horizon']}" + ("" if shift["horizon_stated"] else " (not stated)")
+    return tags
 
 
 def _metric_safe(name: str) -> str:

@@ -202,14 +202,14 @@ def test_nan_imputed_with_training_median(small_config, csv_data):
     x = features.transform(probe)
     np.testing.assert_array_equal(x[0], x[1])
     assert not np.array_equal(x[0], x[2])
-    assert np.isfinite(detector.score(to_rows(val_df, features))).all()
+    assert np.isfinite(detector.score(to_rows(val_df, features, 1.5))).all()
 
 
 # ----------------------------------------------------------------------------- split: no normal training
 
 
 def test_split_without_normal_training_rows(small_config):
-    cfg = small_config(split={"method": "time", "train_fraction": 0.6, "val_fraction": 0.2, "gap_rows": 2})
+    cfg = small_config(split__train_fraction=0.6, split__val_fraction=0.2, split__gap_rows=2)
     label = np.ones(50, dtype=np.int64)
     label[40:] = 0  # normal rows only in val/test: 50 * 0.6 = 30 training rows, all positive
     df = pd.DataFrame(

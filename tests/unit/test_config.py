@@ -151,7 +151,10 @@ def test_wrong_type(changes, message):
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
-        ({"split__method": "shuffle"}, r"config key 'split.method' is 'shuffle'; allowed values: 'time' or 'random'"),
+        (
+            {"split__method": "shuffle"},
+            r"config key 'split.method' is 'shuffle'; allowed values: 'time', 'random', 'series' or 'head'",
+        ),
         (
             {"threshold__strategies": ["max_f1", "best"]},
             r"config key 'threshold.strategies\[1\]' is 'best'; allowed values: 'percentile', 'max_f1' or 'min_cost'",

@@ -135,8 +135,15 @@ def test_one_event_in_minutes():
     m = early_warning_metrics(times, LABELS, ALARMS, [T0 + pd.Timedelta(minutes=16)], [T0 + pd.Timedelta(minutes=16)])
     assert m["lead_time_unit"] == "minutes"
     assert m["lead_time_median"] == 4.0
-    # span: minute 0 to 22, plus one 2-minute row = 24 minutes = 1/60 day -> 1 false alarm = 60 a day
-    assert m["false_alarms_per_day"] == pytest.approx(60.0)
+    # recorded time: the 2-minute steps of rows 0..7 and 9..11 (14 + 4 minutes), the 4-minute step over the
+    # dropped event row 8 left out (more than max_gap=1.5 median steps), plus one 2-minute row for each of
+    # the two stretches = 22 minutes -> 1 false alarm = 1440 / 22 a day
+    assert m["recorded_days"] == pytest.approx(22 / 1440)
+    assert m["false_alarms_per_day"] == pytest.approx(1440 / 22)
+    # a laxer gap limit counts the step over the dropped row: minute 0 to 22 plus one row, 24 minutes
+    assert early_warning_metrics(
+        times, LABELS, ALARMS, [T0 + pd.Timedelta(minutes=16)], [T0 + pd.Timedelta(minutes=16)], max_gap=3.0
+    )["false_alarms_per_day"] == pytest.approx(60.0)
     assert m["false_alarms_per_1000_rows"] == pytest.approx(1000 / 11)
 
 
@@ -188,7 +195,7 @@ def test_window_events_close_events_share_a_run():
 
 
 def test_mixed_time_kinds_rejected():
-    with pytest.raises(ValueError, match="both be datetimes or both be numbers"):
+    with pytest.raises(ValueError, match="both be physical times or both be positions"):
         early_warning_metrics(np.array(KEPT), LABELS, ALARMS, [T0], [T0])
     with pytest.raises(ValueError, match="time must be datetimes or numbers"):
         early_warning_metrics(np.array(["a", "b"]), np.array([0, 1]), rows(0, 1), [1], [1])

@@ -12,7 +12,6 @@ import torch
 from sklearn.metrics import roc_auc_score
 
 from rarewatch.config import config_from_dict
-from rarewatch.data.windows import segments
 from rarewatch.errors import ConfigError, DataError
 from rarewatch.models.base import Rows
 from rarewatch.models.registry import resolve
@@ -51,11 +50,11 @@ def trained(small_config, signal_splits):
 @pytest.mark.parametrize("name", SEQUENCE_FAMILIES)
 def test_windows_stop_at_time_gaps(trained, signal_splits, name):
     _, features, detector, _ = trained(name)
-    rows = train.to_rows(signal_splits["test"], features)
-    seg = segments(rows.time, detector.config.max_gap)
-    start = int(np.flatnonzero(np.diff(seg))[0]) + 1  # first row after a dropped event
+    rows = train.to_rows(signal_splits["test"], features, 1.5)
+    start = int(np.flatnonzero(np.diff(rows.segment))[0]) + 1  # first row after a dropped event
+    assert np.diff(rows.time[start - 1 : start + 1]) > 1.5 * np.median(np.diff(rows.time))  # it is a gap
     before = detector.score(rows)
-    changed = Rows(x=rows.x.copy(), y=rows.y, time=rows.time)
+    changed = Rows(x=rows.x.copy(), y=rows.y, time=rows.time, segment=rows.segment)
     changed.x[:start] += 5.0  # rewrite everything before the gap
 
     after = detector.score(changed)
@@ -74,7 +73,6 @@ def test_lstm_classifier_without_positive_windows_fails_clearly(small_config, si
     ("name", "key", "value", "match"),
     [
         ("lstm_ae", "lookback", 0, r"'model\.lookback' is 0; must be >= 1"),
-        ("lstm_ae", "max_gap", 0.5, r"'model\.max_gap' is 0\.5; must be >= 1"),
         ("lstm_ae", "dropout", 1.0, r"'model\.dropout' is 1\.0; must be < 1"),
         ("lstm_ae", "score_on", "first", r"'model\.score_on' is 'first'; allowed values: 'window' or 'last'"),
         ("lstm_ae", "patience", -1, r"'model\.patience' is -1; must be >= 0"),
@@ -196,7 +194,7 @@ def test_gradient_boosting_learns_a_supervised_signal(small_config, small_splits
         parts[name] = part
     cfg = small_config(model="gradient_boosting")
     encoder, detector, _ = train.run(parts["train"], parts["val"], cfg, cfg.model)
-    scores = detector.score(train.to_rows(parts["test"], encoder))
+    scores = detector.score(train.to_rows(parts["test"], encoder, 1.5))
     assert roc_auc_score(parts["test"]["label"], scores) > 0.9
     assert ((scores >= 0) & (scores <= 1)).all()  # a probability
 

@@ -36,7 +36,7 @@ def pipeline(cfg: Config, root: Path) -> tuple[pd.DataFrame, dict, pd.DataFrame,
     table, test_table, _ = ingest.load_source(cfg.data, root)
     raw, _ = ingest.run(table, cfg.data, test_table)
     clean, report = preprocess.run(raw, cfg)
-    shifted, _ = label_shift.run(clean, cfg.label_shift.horizon)
+    shifted, _, _ = label_shift.run(clean, cfg.label_shift.horizon)
     return raw, report, clean, split.run(shifted, cfg)
 
 

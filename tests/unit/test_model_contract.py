@@ -61,7 +61,7 @@ def test_every_family_module_declares_its_detector():
 def test_one_finite_score_per_row(trained, signal_splits, name):
     _, encoder, detector, report = trained(name)
     for split in ("val", "test"):
-        scores = detector.score(train.to_rows(signal_splits[split], encoder))
+        scores = detector.score(train.to_rows(signal_splits[split], encoder, 1.5))
         assert scores.shape == (len(signal_splits[split]),)
         assert np.isfinite(scores).all()
     assert report.train_rows > 0
@@ -74,7 +74,7 @@ def _planted(rows: Rows, direction: np.ndarray, at: int, width: int = 5) -> Rows
     """
     x = rows.x.copy()
     x[at - width + 1 : at + 1] += 9.0 * direction / np.linalg.norm(direction)
-    return Rows(x=x, y=rows.y, time=rows.time)
+    return Rows(x=x, y=rows.y, time=rows.time, segment=rows.segment)
 
 
 @pytest.mark.parametrize("name", FAMILIES)
@@ -86,9 +86,9 @@ def test_a_planted_anomaly_scores_higher(trained, signal_splits, name):
     IsolationForest's score saturates outside the training range, so the bar cannot be much higher).
     """
     _, encoder, detector, _ = trained(name)
-    fit = train.to_rows(signal_splits["train"], encoder)
+    fit = train.to_rows(signal_splits["train"], encoder, 1.5)
     direction = fit.x[fit.y == 1].mean(axis=0) - fit.x[fit.y == 0].mean(axis=0)
-    rows = train.to_rows(signal_splits["test"], encoder)
+    rows = train.to_rows(signal_splits["test"], encoder, 1.5)
     before = detector.score(rows)
     normal = np.flatnonzero(rows.y == 0)
     targets = [int(i) for i in normal[len(normal) // 4 :: len(normal) // 4][:3]]  # well inside the split
@@ -104,7 +104,7 @@ def test_same_seed_gives_identical_scores(trained, signal_splits, name):
     encoder2, detector2, _ = train.run(signal_splits["train"], signal_splits["val"], cfg, cfg.model)
     test = signal_splits["test"]
     np.testing.assert_array_equal(
-        detector2.score(train.to_rows(test, encoder2)), detector.score(train.to_rows(test, encoder))
+        detector2.score(train.to_rows(test, encoder2, 1.5)), detector.score(train.to_rows(test, encoder, 1.5))
     )
 
 
@@ -115,8 +115,10 @@ def test_save_and_load_give_identical_scores(trained, signal_splits, tmp_path, n
     # Loading needs no model config: the directory carries its own (model.json).
     encoder2, loaded = train.load(tmp_path, cfg.trainer)
     assert type(loaded) is type(detector) and loaded.config == detector.config
-    rows = train.to_rows(signal_splits["test"], encoder)
-    np.testing.assert_array_equal(loaded.score(train.to_rows(signal_splits["test"], encoder2)), detector.score(rows))
+    rows = train.to_rows(signal_splits["test"], encoder, 1.5)
+    np.testing.assert_array_equal(
+        loaded.score(train.to_rows(signal_splits["test"], encoder2, 1.5)), detector.score(rows)
+    )
     saved = json.loads((tmp_path / MODEL_FILE).read_text())
     assert saved["family"] == name and saved["config"] == cfg.model.model_dump(mode="json")
 

@@ -122,8 +122,8 @@ def test_a_stage_reading_an_undeclared_key_fails(small_config):
     assert seen.cost.fp == cfg.cost.fp  # a declared section: the real object
     with pytest.raises(spec.UndeclaredParamError, match=r"stage 'cost' reads config key 'model'.*make dvc.yaml"):
         _ = seen.model
-    partial = spec.view(cfg, spec.stage("split")).data  # only data.time_column is declared
-    assert partial.time_column == cfg.data.time_column
+    partial = spec.view(cfg, spec.stage("split")).data  # only data.time_unit is declared
+    assert partial.time_unit == cfg.data.time_unit
     with pytest.raises(spec.UndeclaredParamError, match="'data.path'"):
         _ = partial.path
 

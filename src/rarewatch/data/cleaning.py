@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from rarewatch.data.schema import LABEL, TIME, feature_columns
+from rarewatch.data.schema import LABEL, TIME, feature_columns, in_time_order
 from rarewatch.errors import DataError
 
 
@@ -26,7 +26,7 @@ def clean(
     """has_time_axis=False: `time` only numbers the rows (data.time_column=null), so it is left out
     when judging duplicates; otherwise two equal rows would always differ by their row number."""
     report: dict[str, Any] = {"rows_in": len(df)}
-    df = df.sort_values(TIME, kind="stable").reset_index(drop=True)
+    df = in_time_order(df)  # by series, then time: each series' rows together, in their own order
     if drop_duplicates:
         before = len(df)
         key = None if has_time_axis else [c for c in df.columns if c != TIME]

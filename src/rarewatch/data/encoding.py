@@ -3,8 +3,10 @@
 Fitted on training rows only (docs/protocol.md, "Fit on training rows"). The fitted
 state is a handful of numbers per column, saved as JSON: a model directory never needs pickle.
 Numeric columns: missing values become the training median, then (x - mean) / std with the training
-mean and population std (std 0 counts as 1). Categorical columns: one 0/1 column per category seen in
-training, sorted; unseen and missing categories give all zeros.
+mean and population std (std 0 counts as 1). With `per_series`, each series gets its own median, mean
+and std from its own training rows (machines with different operating points), and a series without
+training rows cannot be encoded. Categorical columns: one 0/1 column per category seen in training,
+sorted; unseen and missing categories give all zeros.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from rarewatch.data.schema import feature_columns
+from rarewatch.data.schema import SERIES, feature_columns
 from rarewatch.errors import DataError
 
 ENCODER_FILE = "encoder.json"
@@ -25,10 +27,15 @@ ENCODER_FILE = "encoder.json"
 class Encoder:
     """Frame -> float32 matrix, fitted on the rows the model trains on."""
 
-    def __init__(self, categorical: list[str], impute: bool, max_missing_fraction: float = 1.0) -> None:
+    def __init__(
+        self, categorical: list[str], impute: bool, max_missing_fraction: float = 1.0, per_series: bool = False
+    ) -> None:
         self.categorical = list(categorical)
         self.impute = impute
         self.max_missing_fraction = max_missing_fraction
+        self.per_series = per_series
+        # series -> (median, mean, scale), for per_series scaling
+        self.series_stats: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
         self.columns: list[str] = []  # the input columns used, in order
         self.dropped_missing: list[str] = []
         self.numeric: list[str] = []
@@ -53,24 +60,50 @@ class Encoder:
             )
         self.numeric = [c for c in self.columns if c not in self.categorical]
         x = df[self.numeric].to_numpy(dtype=np.float64)
-        # A column with no value at all in training: median 0 (it then encodes as a constant 0).
-        seen = ~np.isnan(x).all(axis=0)
-        self.median = np.zeros(x.shape[1])
-        self.median[seen] = np.nanmedian(x[:, seen], axis=0)
-        if self.impute:
-            x = np.where(np.isnan(x), self.median, x)
-        # Mean and population std over the values present (all of them once imputed).
-        present = ~np.isnan(x)
-        count = np.maximum(present.sum(axis=0), 1)
-        filled = np.where(present, x, 0.0)
-        self.mean = filled.sum(axis=0) / count
-        std = np.sqrt((np.where(present, x - self.mean, 0.0) ** 2).sum(axis=0) / count)
-        self.scale = np.where(std > 0, std, 1.0)
+        self.median, self.mean, self.scale = self._statistics(x)
+        if self.per_series:
+            if SERIES not in df:
+                raise DataError("preprocess.scaling=per_series needs series: set data.series_column")
+            series = df[SERIES].astype(str).to_numpy()
+            self.series_stats = {name: self._statistics(x[series == name]) for name in sorted(set(series))}
         self.categories = {
             c: sorted(df[c].dropna().astype(str).unique().tolist()) for c in self.columns if c in self.categorical
         }
         self.fitted = True
         return self
+
+    def _statistics(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(median, mean, scale) per column of x, fitted as the module docstring says."""
+        # A column with no value at all in training: median 0 (it then encodes as a constant 0).
+        seen = ~np.isnan(x).all(axis=0)
+        median = np.zeros(x.shape[1])
+        median[seen] = np.nanmedian(x[:, seen], axis=0)
+        if self.impute:
+            x = np.where(np.isnan(x), median, x)
+        # Mean and population std over the values present (all of them once imputed).
+        present = ~np.isnan(x)
+        count = np.maximum(present.sum(axis=0), 1)
+        mean = np.where(present, x, 0.0).sum(axis=0) / count
+        std = np.sqrt((np.where(present, x - mean, 0.0) ** 2).sum(axis=0) / count)
+        return median, mean, np.where(std > 0, std, 1.0)
+
+    def _row_statistics(self, df: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per-row (median, mean, scale): the global ones, or each row's series' own."""
+        if not self.per_series:
+            return self.median, self.mean, self.scale
+        if SERIES not in df:
+            raise DataError("this model was scaled per series, but the rows have no series column")
+        series = df[SERIES].astype(str).to_numpy()
+        unknown = sorted(set(series) - set(self.series_stats))
+        if unknown:
+            raise DataError(
+                f"series {unknown[:5]} had no training rows, so per-series scaling has nothing to scale them by; "
+                "use preprocess.scaling=global, or a split that trains on every series (split.method=time or head)"
+            )
+        names = sorted(self.series_stats)
+        codes = np.searchsorted(names, series)
+        stacked = [np.stack([self.series_stats[n][i] for n in names]) for i in range(3)]
+        return stacked[0][codes], stacked[1][codes], stacked[2][codes]
 
     def transform(self, df: pd.DataFrame) -> np.ndarray:
         if not self.fitted:
@@ -79,9 +112,10 @@ class Encoder:
         if missing:
             raise DataError(f"columns {missing} that the model was trained on are missing; retrain (dvc repro)")
         x = df[self.numeric].to_numpy(dtype=np.float64)
+        median, mean, scale = self._row_statistics(df)
         if self.impute:
-            x = np.where(np.isnan(x), self.median, x)
-        parts = [(x - self.mean) / self.scale]
+            x = np.where(np.isnan(x), median, x)
+        parts = [(x - mean) / scale]
         for col, cats in self.categories.items():
             values = df[col].astype("string").to_numpy(dtype=object, na_value=None)
             parts.append((values[:, None] == np.asarray(cats, dtype=object)[None, :]).astype(np.float64))
@@ -106,6 +140,7 @@ class Encoder:
             "categorical": self.categorical,
             "impute": self.impute,
             "max_missing_fraction": self.max_missing_fraction,
+            "per_series": self.per_series,
             "columns": self.columns,
             "dropped_missing": self.dropped_missing,
             "numeric": self.numeric,
@@ -113,6 +148,7 @@ class Encoder:
             "mean": self.mean.tolist(),
             "scale": self.scale.tolist(),
             "categories": self.categories,
+            "series": {name: [v.tolist() for v in stats] for name, stats in self.series_stats.items()},
         }
 
     def save(self, directory: Path) -> None:
@@ -125,7 +161,9 @@ class Encoder:
             raise FileNotFoundError(f"'{path}' not found; rerun the 'train' stage (dvc repro train)")
         try:
             s = json.loads(path.read_text())
-            enc = cls(list(s["categorical"]), bool(s["impute"]), float(s["max_missing_fraction"]))
+            enc = cls(
+                list(s["categorical"]), bool(s["impute"]), float(s["max_missing_fraction"]), bool(s["per_series"])
+            )
             enc.columns, enc.dropped_missing, enc.numeric = (
                 list(s["columns"]),
                 list(s["dropped_missing"]),
@@ -133,6 +171,10 @@ class Encoder:
             )
             enc.median, enc.mean, enc.scale = (np.asarray(s[k], dtype=np.float64) for k in ("median", "mean", "scale"))
             enc.categories = {str(k): [str(v) for v in vs] for k, vs in s["categories"].items()}
+            enc.series_stats = {
+                str(name): tuple(np.asarray(v, dtype=np.float64) for v in stats)  # type: ignore[misc]
+                for name, stats in s["series"].items()
+            }
         except (KeyError, TypeError, ValueError) as exc:
             raise DataError(
                 f"'{path}' is not an encoder file rarewatch wrote ({exc}); rerun the 'train' stage"

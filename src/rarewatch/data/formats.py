@@ -7,6 +7,7 @@ schema.normalise maps them onto rarewatch's canonical columns.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from pathlib import Path
 
@@ -14,11 +15,45 @@ import pandas as pd
 
 from rarewatch.errors import DataError
 
+log = logging.getLogger("rarewatch.ingest")
 
-def read_csv(path: Path, companion: Path | None) -> pd.DataFrame:
+
+SEPARATORS = {";": "semicolon", "\t": "tab", "|": "pipe"}
+
+
+def sniff_separator(path: Path) -> str | None:
+    """The separator a CSV's header uses when it is not a comma (';', a tab or '|'), else None.
+
+    A header with no comma but one of the others is read with that one; anything else stays ','.
+    """
+    import gzip
+
+    opener = gzip.open if path.suffix.lower() == ".gz" else open
+    try:
+        with opener(path, "rt", encoding="utf-8-sig", errors="replace") as f:
+            header = f.readline()
+    except OSError:
+        return None  # not plain text (zip, ...): pandas decides
+    if "," in header:
+        return None
+    counts = {sep: header.count(sep) for sep in SEPARATORS}
+    best = max(counts, key=counts.__getitem__)
+    return best if counts[best] > 0 else None
+
+
+def read_csv(path: Path, companion: Path | None, separator: str | None = None) -> pd.DataFrame:
+    """A CSV with `separator` (None: ',' unless the header shows ';', a tab or '|'; logged)."""
+    if separator is None:
+        separator = sniff_separator(path)
+        if separator is not None:
+            log.warning(
+                "'%s' looks %s-separated (its header has no comma): reading it so; set data.separator to be explicit",
+                path.name,
+                SEPARATORS[separator],
+            )
     # utf-8-sig strips a byte-order mark, which would otherwise glue itself to the first column name;
     # compression is inferred from the suffix (.gz, .zip, ...).
-    df = pd.read_csv(path, encoding="utf-8-sig", skipinitialspace=True)
+    df = pd.read_csv(path, encoding="utf-8-sig", skipinitialspace=True, sep=separator or ",")
     df.columns = [str(c).strip() for c in df.columns]
     return df
 
@@ -126,10 +161,12 @@ def detect(path: Path) -> str:
     raise DataError(f"cannot tell the format of '{path}' from its name; set data.format to one of {sorted(READERS)}")
 
 
-def read(path: Path, fmt: str, companion: Path | None) -> pd.DataFrame:
+def read(path: Path, fmt: str, companion: Path | None, separator: str | None = None) -> pd.DataFrame:
     fmt = detect(path) if fmt == "auto" else fmt
     if fmt not in READERS:
         raise DataError(f"data.format={fmt!r} is unknown; use auto or one of {sorted(READERS)}")
     if fmt in NEEDS_COMPANION and companion is None:
         raise DataError(f"data.format={fmt} needs data.companion_path (its second file)")
+    if fmt == "csv":
+        return read_csv(path, companion, separator)
     return READERS[fmt](path, companion)

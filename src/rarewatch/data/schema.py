@@ -1,8 +1,14 @@
-"""Turn a source table into rarewatch's canonical frame: `time`, `label` (0/1), then the features."""
+"""Turn a source table into rarewatch's canonical frame: `time`, `label` (0/1), then the features.
+
+Optional canonical columns: `group` (reported per value, e.g. attack type), `series` (the machine,
+run or file a row belongs to: sorting, label shift, windows, features and splits stay inside it) and
+`subset` (rows of a publisher's separate test file).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -12,8 +18,10 @@ from rarewatch.errors import DataError
 TIME = "time"
 LABEL = "label"
 GROUP = "group"  # optional: e.g. the attack type, carried to the scores for per-group recall
+SERIES = "series"  # optional: the series (machine, run, file) of each row
 SUBSET = "subset"  # optional: "test" on rows from the publisher's separate test file
-RESERVED = (TIME, LABEL, GROUP, SUBSET)
+RESERVED = (TIME, LABEL, GROUP, SERIES, SUBSET)
+TIME_UNITS = ("rows", "seconds", "minutes", "hours", "days")
 
 
 @dataclass(frozen=True)
@@ -26,9 +34,35 @@ class Schema:
     negative_label: str | None = None
     group_column: str | None = None
     time_format: str | None = None
+    series_column: str | None = None
+    time_unit: str | None = None
+
+    @classmethod
+    def from_config(cls, data: Any) -> Schema:
+        """From the `data` config section."""
+        return cls(
+            time_column=data.time_column,
+            label_column=data.label_column,
+            positive_label=data.positive_label,
+            drop_columns=list(data.drop_columns),
+            categorical_columns=list(data.categorical_columns),
+            negative_label=data.negative_label,
+            group_column=data.group_column,
+            time_format=data.time_format,
+            series_column=data.series_column,
+            time_unit=data.time_unit,
+        )
 
 
-def normalise(df: pd.DataFrame, schema: Schema) -> pd.DataFrame:
+def label_classes(df: pd.DataFrame, schema: Schema) -> list[str]:
+    """The label values of a table, as text (to check labels across several files together)."""
+    _require(schema.label_column, list(df.columns), "data.label_column")
+    return sorted(df[schema.label_column].dropna().map(_label_text).unique())
+
+
+def normalise(df: pd.DataFrame, schema: Schema, classes: list[str] | None = None) -> pd.DataFrame:
+    """The canonical frame. `classes`: the label values of every file of the data set (default: this
+    table's), so that a file of normal rows only can sit beside a labelled one."""
     if len(df) == 0:
         raise DataError("the input table has no rows; check data.path")
     columns = list(df.columns)
@@ -41,7 +75,9 @@ def normalise(df: pd.DataFrame, schema: Schema) -> pd.DataFrame:
         _require(col, columns, "data.categorical_columns")
     if schema.group_column is not None:
         _require(schema.group_column, columns, "data.group_column")
-    reserved = set(RESERVED) - {schema.time_column, schema.label_column, schema.group_column}
+    if schema.series_column is not None:
+        _require(schema.series_column, columns, "data.series_column")
+    reserved = set(RESERVED) - {schema.time_column, schema.label_column, schema.group_column, schema.series_column}
     clash = [c for c in columns if c in reserved and c not in schema.drop_columns]
     if clash:
         raise DataError(
@@ -49,20 +85,31 @@ def normalise(df: pd.DataFrame, schema: Schema) -> pd.DataFrame:
             "or rename it in the file"
         )
 
-    label = to_binary_label(df[schema.label_column], schema.label_column, schema.positive_label, schema.negative_label)
-    time = (
-        parse_time(df[schema.time_column], schema.time_column, schema.time_format)
-        if schema.time_column is not None
-        else pd.Series(np.arange(len(df), dtype=np.int64))
+    label = to_binary_label(
+        df[schema.label_column], schema.label_column, schema.positive_label, schema.negative_label, classes
     )
+    if schema.time_column is not None:
+        time = parse_time(df[schema.time_column], schema.time_column, schema.time_format)
+        check_time_unit(time, schema.time_column, schema.time_unit)
+    else:
+        time = pd.Series(np.arange(len(df), dtype=np.int64))
     drop = {schema.label_column, *schema.drop_columns}
-    drop.update(c for c in (schema.time_column, schema.group_column) if c is not None)
+    drop.update(c for c in (schema.time_column, schema.group_column, schema.series_column) if c is not None)
     feature_cols = [c for c in columns if c not in drop]
     if not feature_cols:
         raise DataError("no feature columns left after removing time, label, group and data.drop_columns")
     out = {TIME: time.to_numpy(), LABEL: label}
     if schema.group_column is not None:
         out[GROUP] = _text(df[schema.group_column])
+    if schema.series_column is not None:
+        series = df[schema.series_column]
+        if series.isna().any():
+            i = int(np.flatnonzero(series.isna().to_numpy())[0])
+            raise DataError(
+                f"series column '{schema.series_column}' has {int(series.isna().sum())} missing values (first at "
+                f"row {i}); every row must name its series"
+            )
+        out[SERIES] = _text(series)
     for col in feature_cols:
         if col in schema.categorical_columns:
             out[col] = _text(df[col])
@@ -76,14 +123,16 @@ def _text(series: pd.Series) -> np.ndarray:
     return series.astype("string").str.strip().to_numpy(dtype=object)
 
 
-def to_binary_label(series: pd.Series, name: str, positive: str | None, negative: str | None = None) -> np.ndarray:
+def to_binary_label(
+    series: pd.Series, name: str, positive: str | None, negative: str | None = None, classes: list[str] | None = None
+) -> np.ndarray:
     if series.isna().any():
         raise DataError(
             f"label column '{name}' has {int(series.isna().sum())} missing values "
             f"(first at row {int(np.flatnonzero(series.isna().to_numpy())[0])}); drop or fill those rows"
         )
     text = series.map(_label_text)
-    classes = sorted(text.unique())
+    classes = sorted(set(classes or []) | set(text.unique()))
     if negative is not None:
         if negative not in classes:
             raise DataError(
@@ -134,6 +183,23 @@ def parse_time(series: pd.Series, name: str, fmt: str | None = None) -> pd.Serie
     return parsed.reset_index(drop=True)
 
 
+def check_time_unit(time: pd.Series, name: str, unit: str | None) -> None:
+    """A numeric time column needs its unit stated; a timestamp column must not have one."""
+    if pd.api.types.is_datetime64_any_dtype(time):
+        if unit is not None:
+            raise DataError(
+                f"data.time_unit={unit} is for numeric time columns, but time column '{name}' holds timestamps; "
+                "set data.time_unit=null"
+            )
+        return
+    if unit is None:
+        sample = ", ".join(str(v) for v in time.iloc[:3].tolist())
+        raise DataError(
+            f"time column '{name}' holds numbers ({sample}, ...): say what they count with data.time_unit "
+            f"({' | '.join(TIME_UNITS)}), or set data.time_format=unix_s (or unix_ms) for epoch times"
+        )
+
+
 def to_numeric_feature(series: pd.Series, name: str) -> np.ndarray:
     if pd.api.types.is_bool_dtype(series):
         return series.astype(np.float64).to_numpy()
@@ -151,10 +217,22 @@ def to_numeric_feature(series: pd.Series, name: str) -> np.ndarray:
 
 
 def in_time_order(df: pd.DataFrame) -> pd.DataFrame:
-    """`df` sorted by time (stable), or `df` itself when it already is."""
-    if df[TIME].is_monotonic_increasing:
+    """`df` sorted by series, then time (stable), or `df` itself when it already is."""
+    if SERIES not in df:
+        if df[TIME].is_monotonic_increasing:
+            return df
+        return df.sort_values(TIME, kind="stable").reset_index(drop=True)
+    keys = pd.MultiIndex.from_arrays([df[SERIES].to_numpy(), df[TIME].to_numpy()])
+    if keys.is_monotonic_increasing:
         return df
-    return df.sort_values(TIME, kind="stable").reset_index(drop=True)
+    return df.sort_values([SERIES, TIME], kind="stable").reset_index(drop=True)
+
+
+def series_codes(df: pd.DataFrame) -> np.ndarray | None:
+    """Integer codes of the series column (in order of appearance), or None without one."""
+    if SERIES not in df:
+        return None
+    return pd.factorize(df[SERIES].to_numpy())[0].astype(np.int64)
 
 
 def feature_columns(df: pd.DataFrame) -> list[str]:

@@ -11,8 +11,26 @@ import pandas as pd
 from rarewatch.data import formats
 from rarewatch.errors import DataError
 
+GLOB_CHARS = "*?["
 
-def read_table(path: Path, fmt: str, companion: Path | None = None) -> pd.DataFrame:
+
+def is_glob(path: str | Path) -> bool:
+    return any(c in str(path) for c in GLOB_CHARS)
+
+
+def expand(path: Path) -> list[Path]:
+    """The files a data path names: itself, or every file a glob matches (sorted by name)."""
+    if not is_glob(path):
+        return [path]
+    if is_glob(path.parent):
+        raise DataError(f"data.path '{path}': only the file name may hold wildcards (*, ?, [...]), not its folders")
+    files = sorted(p for p in path.parent.glob(path.name) if p.is_file())
+    if not files:
+        raise DataError(f"data.path '{path}' matches no file; check the folder and the pattern")
+    return files
+
+
+def read_table(path: Path, fmt: str, companion: Path | None = None, separator: str | None = None) -> pd.DataFrame:
     if not path.is_file():
         raise DataError(f"data file '{path}' not found; set data.path to an existing file")
     if companion is not None and not companion.is_file():
@@ -23,7 +41,7 @@ def read_table(path: Path, fmt: str, companion: Path | None = None) -> pd.DataFr
             "and data rows"
         )
     try:
-        df = formats.read(path, fmt, companion)
+        df = formats.read(path, fmt, companion, separator)
     except (ValueError, OSError, pd.errors.ParserError) as exc:
         if isinstance(exc, DataError):
             raise

@@ -1,6 +1,13 @@
-"""Train/val/test splits (docs/protocol.md, "Split by time"): by time with gaps, or at random only when asked."""
+"""Train/val/test splits (docs/protocol.md, "Split by time"): by time with gaps within every series,
+whole series held out, the start of every series, or at random only when asked and only for rows
+without a time axis. Every function returns sorted row indices per split.
+
+Rows come sorted by series, then time; `blocks` are the rows' series codes (contiguous per series).
+"""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import numpy as np
 
@@ -32,6 +39,90 @@ def time_split(
         "val": np.arange(val_start, val_start + n_val),
         "test": np.arange(test_start, n),
     }
+
+
+def block_bounds(blocks: np.ndarray | None, n: int) -> list[tuple[int, int]]:
+    """(first row, end row) of every series, in row order; one series of all rows without `blocks`."""
+    if blocks is None or n == 0:
+        return [(0, n)]
+    b = np.asarray(blocks)
+    starts = np.concatenate([[0], np.flatnonzero(b[1:] != b[:-1]) + 1])
+    ends = np.concatenate([starts[1:], [n]])
+    return list(zip(starts.tolist(), ends.tolist(), strict=True))
+
+
+def _per_series(
+    blocks: np.ndarray | None,
+    n: int,
+    names: list[str] | None,
+    split_one: Callable[[int, int], dict[str, np.ndarray]],
+) -> dict[str, np.ndarray]:
+    parts: dict[str, list[np.ndarray]] = {}
+    for i, (lo, hi) in enumerate(block_bounds(blocks, n)):
+        try:
+            index = split_one(lo, hi)
+        except DataError as exc:
+            which = f"series '{names[i]}'" if names is not None else "the data"
+            raise DataError(f"{which}: {exc}") from None
+        for name, rows in index.items():
+            parts.setdefault(name, []).append(rows + lo)
+    return {name: np.concatenate(rows) for name, rows in parts.items()}
+
+
+def time_split_per_series(
+    blocks: np.ndarray | None,
+    n: int,
+    train_fraction: float,
+    val_fraction: float,
+    gap: int,
+    with_test: bool = True,
+    names: list[str] | None = None,
+) -> dict[str, np.ndarray]:
+    """time_split inside every series: its early rows train, the next validate, the last test."""
+    return _per_series(
+        blocks, n, names, lambda lo, hi: time_split(hi - lo, train_fraction, val_fraction, gap, with_test)
+    )
+
+
+def head_split(
+    blocks: np.ndarray | None,
+    n: int,
+    head: np.ndarray,
+    val_fraction: float,
+    gap: int,
+    names: list[str] | None = None,
+) -> dict[str, np.ndarray]:
+    """The rows marked `head` at the start of every series train; of the rest of the series, the first
+    `val_fraction` (by time, after `gap` rows) validates and the remainder, after another gap, tests."""
+    head = np.asarray(head, dtype=bool)
+
+    def split_one(lo: int, hi: int) -> dict[str, np.ndarray]:
+        n_head = int(head[lo:hi].sum())
+        if n_head == 0 or not head[lo : lo + n_head].all():
+            raise DataError("its training rows must be the first rows of the series; none were marked")
+        rest = time_split(hi - lo - n_head - gap, val_fraction, 1 - val_fraction, gap, with_test=False)
+        offset = n_head + gap
+        return {"train": np.arange(0, n_head), "val": rest["train"] + offset, "test": rest["val"] + offset}
+
+    return _per_series(blocks, n, names, split_one)
+
+
+def series_split(blocks: np.ndarray, train_fraction: float, val_fraction: float, seed: int) -> dict[str, np.ndarray]:
+    """Whole series held out: a seeded shuffle of the series, cut by the fractions (of series)."""
+    codes = np.unique(np.asarray(blocks))
+    if len(codes) < 3:
+        raise DataError(
+            f"split.method=series needs at least 3 series (one each for train, val and test); the data has "
+            f"{len(codes)}; use split.method=time"
+        )
+    order = np.random.default_rng(seed).permutation(codes)
+    n_train = max(1, int(round(len(codes) * train_fraction)))
+    n_val = max(1, int(round(len(codes) * val_fraction)))
+    n_train = min(n_train, len(codes) - 2)
+    n_val = min(n_val, len(codes) - n_train - 1)
+    chosen = {"train": order[:n_train], "val": order[n_train : n_train + n_val], "test": order[n_train + n_val :]}
+    b = np.asarray(blocks)
+    return {name: np.flatnonzero(np.isin(b, codes_)) for name, codes_ in chosen.items()}
 
 
 def random_split(labels: np.ndarray, train_fraction: float, val_fraction: float, seed: int) -> dict[str, np.ndarray]:

@@ -1,9 +1,10 @@
 """Sliding windows over time-ordered rows, as index matrices (pure numpy, no copies of the data).
 
 A sequence model scores row i from the `lookback` rows ending at i. Windows must not bridge a gap
-in the time axis: the label shift drops event rows and plants have outages, and a window across
-such a gap would glue together rows that were never neighbours. `segments` cuts the rows at gaps,
-`window_index` builds the windows inside segments, `training_windows` picks the ones to train on.
+in the time axis or the boundary between two series: the label shift drops event rows, plants have
+outages, and a window across such a gap would glue together rows that were never neighbours.
+`segments` cuts the rows at gaps and series boundaries, `window_index` builds the windows inside
+segments, `training_windows` picks the ones to train on.
 
 Each split is windowed on its own, so windows never cross a split boundary either.
 """
@@ -15,26 +16,29 @@ import numpy as np
 __all__ = ["segments", "training_windows", "window_index"]
 
 
-def segments(time: np.ndarray, max_gap: float) -> np.ndarray:
-    """Segment id (0, 1, 2, ...) per row of time-ordered `time`.
+def segments(time: np.ndarray, max_gap: float, blocks: np.ndarray | None = None) -> np.ndarray:
+    """Segment id (0, 1, 2, ...) per row of time-ordered `time` (sorted by series, then time).
 
-    A new segment starts at row i when `time[i] - time[i-1]` exceeds `max_gap` times the median
-    step. `time` may be datetime64 (any unit) or numeric. When more than half the steps are zero
-    (repeated timestamps), the median of the positive steps is used instead, so a zero median does
-    not make every step a gap. Steps that go backwards (unordered rows) never start a segment.
+    A new segment starts at row i when row i starts a new series (`blocks`, the rows' series codes)
+    or when `time[i] - time[i-1]` exceeds `max_gap` times the median step within series. `time` may
+    be datetime64 (any unit) or numeric. When more than half the steps are zero (repeated timestamps),
+    the median of the positive steps is used instead, so a zero median does not make every step a gap.
+    Steps that go backwards (unordered rows) never start a segment.
     """
     if max_gap <= 0:
         raise ValueError(f"max_gap={max_gap} must be > 0 (a multiple of the median time step)")
     steps = _steps(np.asarray(time))
     if len(steps) == 0:
         return np.zeros(len(time), dtype=np.int64)
-    median = float(np.median(steps))
+    new_series = (
+        np.zeros(len(steps), dtype=bool) if blocks is None else np.asarray(blocks)[1:] != np.asarray(blocks)[:-1]
+    )
+    within = steps[~new_series]
+    median = float(np.median(within)) if len(within) else 0.0
     if median <= 0:
-        positive = steps[steps > 0]
-        if len(positive) == 0:
-            return np.zeros(len(time), dtype=np.int64)
-        median = float(np.median(positive))
-    starts = steps > max_gap * median
+        positive = within[within > 0]
+        median = float(np.median(positive)) if len(positive) else 0.0
+    starts = new_series | ((steps > max_gap * median) if median > 0 else False)
     return np.concatenate([[0], np.cumsum(starts)]).astype(np.int64)
 
 

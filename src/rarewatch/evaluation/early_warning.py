@@ -15,24 +15,29 @@ Terms
 - operator alarm: what the alarm policy (`apply_policy`) makes of the rows over the threshold.
   A true alarm falls in a warning window (a positive row); a false alarm falls outside every window.
 - lead time: event start time minus the time of the first alarm in its window; minutes when time is
-  a datetime, rows (differences of the time column, row numbers) otherwise.
+  physical (timestamps, or numbers with data.time_unit seconds/minutes/...), rows otherwise.
+- series: rows of one machine, run or file. Events, alarm policies and rates stay inside a series;
+  the figures of a split are pooled over its series (sums of counts, all lead times together).
+- recorded time: the time the rows cover, gaps of more than `max_gap` median steps left out
+  (rarewatch.data.timeaxis.covered). False alarms per day are per recorded day: data recorded in short
+  sessions weeks apart is not credited with the weeks in between.
 
-Rows are taken in time order; "the last n rows" and "silence rows" count rows of the frame, so dropped
-event rows and split gaps do not count.
+Rows are taken sorted by series, then time; "the last n rows" and "silence rows" count rows of the
+frame, so dropped event rows and split gaps do not count.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from rarewatch.data.timeaxis import NS_PER_DAY, NS_PER_HOUR, NS_PER_MINUTE, as_numbers, covered, median_step
 from rarewatch.evaluation.thresholds import best_index, confusion_curve
 
-NS_PER_MINUTE = 60 * 10**9
-NS_PER_DAY = 24 * 60 * NS_PER_MINUTE
+DEFAULT_MAX_GAP = 1.5  # data.max_gap's default: steps over 1.5 median steps are gaps in recording
 
 
 @dataclass(frozen=True)
@@ -51,8 +56,15 @@ class AlarmPolicy:
         """k = n = 1 and no silence: every row over the threshold is an alarm."""
         return self.k == 1 and self.n == 1 and self.silence == 0
 
-    def apply(self, over: np.ndarray) -> np.ndarray:
-        return apply_policy(over, self.k, self.n, self.silence)
+    def apply(self, over: np.ndarray, blocks: np.ndarray | None = None) -> np.ndarray:
+        """Operator alarms from rows over the threshold; `blocks` (series codes) keep each series apart."""
+        if blocks is None:
+            return apply_policy(over, self.k, self.n, self.silence)
+        over = np.asarray(over, dtype=bool)
+        out = np.zeros(len(over), dtype=bool)
+        for lo, hi in _bounds(blocks):
+            out[lo:hi] = apply_policy(over[lo:hi], self.k, self.n, self.silence)
+        return out
 
     def as_dict(self) -> dict[str, int]:
         return {"k": self.k, "n": self.n, "silence_rows": self.silence}
@@ -116,24 +128,18 @@ def _silenced(candidate: np.ndarray, silence: int) -> np.ndarray:
 # ------------------------------------------------------------------------------------------ time axis
 
 
-def time_values(values: Any) -> tuple[np.ndarray, bool]:
-    """Time as numbers: (int64 nanoseconds, True) for datetimes, (float64 values, False) otherwise."""
-    series = pd.Series(values) if not isinstance(values, pd.Series) else values
-    if isinstance(series.dtype, pd.DatetimeTZDtype):
-        series = series.dt.tz_convert("UTC").dt.tz_localize(None)
-    if len(series) == 0 and series.dtype == object:
-        return np.empty(0, dtype=np.float64), False  # no events: kind unknown, nothing to compare
-    if pd.api.types.is_datetime64_any_dtype(series):
-        return series.to_numpy(dtype="datetime64[ns]").astype(np.int64), True
-    if not pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series):
-        raise ValueError(f"time must be datetimes or numbers (row numbers), got dtype {series.dtype}")
-    return series.to_numpy(dtype=np.float64), False
+def time_values(values: Any, unit: str | None = None) -> tuple[np.ndarray, bool]:
+    """Time as numbers: (int64 nanoseconds, True) for physical time, (float64 positions, False) otherwise."""
+    return as_numbers(values, unit)
 
 
-def _median_step(t: np.ndarray) -> float:
-    steps = np.diff(np.sort(t))
-    steps = steps[steps > 0]
-    return float(np.median(steps)) if len(steps) else 0.0
+def _bounds(blocks: np.ndarray) -> list[tuple[int, int]]:
+    """(first, end) rows of each run of equal values of `blocks` (each series, rows sorted by series)."""
+    b = np.asarray(blocks)
+    if len(b) == 0:
+        return []
+    starts = np.concatenate([[0], np.flatnonzero(b[1:] != b[:-1]) + 1])
+    return list(zip(starts.tolist(), np.append(starts[1:], len(b)).tolist(), strict=True))
 
 
 # --------------------------------------------------------------------------------------------- events
@@ -170,7 +176,7 @@ def events_from_labels(times: Any, labels: np.ndarray, horizon: int) -> pd.DataF
     if horizon == 0:
         starts, ends = t[first], t[last]
     else:
-        step = _median_step(t)
+        step = median_step(t)
         starts = ends = t[last] + (round(step) if is_dt else step)
     if is_dt:
         starts = np.asarray(starts, dtype=np.int64).astype("datetime64[ns]")
@@ -183,58 +189,168 @@ def events_from_labels(times: Any, labels: np.ndarray, horizon: int) -> pd.DataF
 # ---------------------------------------------------------------------------------------------- metrics
 
 
-def early_warning_metrics(
-    times: Any, labels: np.ndarray, alarms: np.ndarray, event_starts: Any, event_ends: Any
-) -> dict[str, Any]:
-    """Events caught, lead times and false alarms for one split under one set of operator alarms.
+@dataclass
+class _Counts:
+    """What one series contributes to a split's early-warning figures."""
 
-    `times`, `labels` (shifted, 0/1) and `alarms` are per row of the split; `event_starts` and
-    `event_ends` are the events table's columns (all events; those with no warning-window row in
-    this split are not counted). The events of a split are those with at least one warning-window row
-    in it: an event whose window fell in a split gap could not be warned of here.
+    events: int = 0
+    caught: int = 0
+    alarms: int = 0
+    true_alarms: int = 0
+    false_alarms: int = 0
+    rows: int = 0
+    recorded: float = 0.0  # ns for physical time, else positions
+    leads: list[np.ndarray] = field(default_factory=list)
 
-    false alarms per day use the split's time span (first to last row plus one row interval); they
-    are None when time is not a datetime, where false alarms per 1000 rows is the rate to read.
-    alarms_per_event is every operator alarm in the split divided by its events (1.0: one alarm per
-    event; above that, repeated or false alarms).
-    """
-    t, is_dt = time_values(times)
-    starts, starts_dt = time_values(pd.Series(event_starts))
-    ends, ends_dt = time_values(pd.Series(event_ends))
-    if len(starts) and (starts_dt != is_dt or ends_dt != is_dt):
-        raise ValueError("event times and row times must both be datetimes or both be numbers")
+    def add(self, other: _Counts) -> None:
+        for name in ("events", "caught", "alarms", "true_alarms", "false_alarms", "rows", "recorded"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.leads += other.leads
+
+
+def _one_series(
+    t: np.ndarray, y: np.ndarray, alarms: np.ndarray, starts: np.ndarray, ends: np.ndarray, max_gap: float
+) -> _Counts:
+    if np.any(np.diff(ends) < 0):
+        raise ValueError("events must be sorted by time")
+    event_of = window_events(t, y, ends)
+    in_window = alarms & (event_of >= 0)
+    # Rows are in time order, so the first alarm of each event is its earliest.
+    caught, first = np.unique(event_of[in_window], return_index=True)
+    return _Counts(
+        events=len(np.unique(event_of[event_of >= 0])),
+        caught=len(caught),
+        alarms=int(alarms.sum()),
+        true_alarms=int(in_window.sum()),
+        false_alarms=int((alarms & (y == 0)).sum()),
+        rows=len(t),
+        recorded=covered(t, None, max_gap),
+        leads=[starts[caught] - t[in_window][first]],
+    )
+
+
+def _by_series(
+    times: Any,
+    labels: np.ndarray,
+    alarms: np.ndarray,
+    event_starts: Any,
+    event_ends: Any,
+    unit: str | None,
+    series: np.ndarray | None,
+    event_series: np.ndarray | None,
+    max_gap: float,
+) -> tuple[dict[str, _Counts], bool]:
+    t, physical = time_values(times, unit)
+    starts, starts_phys = time_values(pd.Series(event_starts), unit)
+    ends, ends_phys = time_values(pd.Series(event_ends), unit)
+    if len(starts) and (starts_phys != physical or ends_phys != physical):
+        raise ValueError("event times and row times must both be physical times or both be positions")
     y = np.asarray(labels)
     alarms = np.asarray(alarms, dtype=bool)
     if not (len(t) == len(y) == len(alarms)):
         raise ValueError(f"times ({len(t)}), labels ({len(y)}) and alarms ({len(alarms)}) differ in length")
-    order = np.argsort(t, kind="stable")
-    t, y, alarms = t[order], y[order], alarms[order]
-    if np.any(np.diff(ends) < 0):
-        raise ValueError("events must be sorted by time")
+    if (series is None) != (event_series is None):
+        raise ValueError("give the series of the rows and of the events, or of neither")
+    names = np.zeros(len(t), dtype=object) if series is None else np.asarray(series, dtype=object)
+    event_names = (
+        np.zeros(len(starts), dtype=object) if event_series is None else np.asarray(event_series, dtype=object)
+    )
+    out: dict[str, _Counts] = {}
+    for name in pd.unique(names):
+        rows = names == name
+        order = np.argsort(t[rows], kind="stable")
+        ev = event_names == name
+        out[str(name)] = _one_series(t[rows][order], y[rows][order], alarms[rows][order], starts[ev], ends[ev], max_gap)
+    return out, physical
 
-    event_of = window_events(t, y, ends)
-    events = np.unique(event_of[event_of >= 0])
-    in_window = alarms & (event_of >= 0)
-    # Rows are in time order, so the first alarm of each event is its earliest.
-    caught, first = np.unique(event_of[in_window], return_index=True)
-    lead = starts[caught] - t[in_window][first]
-    lead = lead / NS_PER_MINUTE if is_dt else lead.astype(np.float64)
 
-    n_alarms = int(alarms.sum())
-    false_alarms = int((alarms & (y == 0)).sum())
-    days = (t[-1] - t[0] + _median_step(t)) / NS_PER_DAY if is_dt and len(t) else 0.0
+def early_warning_metrics(
+    times: Any,
+    labels: np.ndarray,
+    alarms: np.ndarray,
+    event_starts: Any,
+    event_ends: Any,
+    *,
+    unit: str | None = None,
+    series: np.ndarray | None = None,
+    event_series: np.ndarray | None = None,
+    max_gap: float = DEFAULT_MAX_GAP,
+) -> dict[str, Any]:
+    """Events caught, lead times and false alarms for one split under one set of operator alarms.
+
+    `times`, `labels` (shifted, 0/1), `alarms` and `series` are per row of the split; `event_starts`,
+    `event_ends` and `event_series` are the events table's columns (all events; those with no
+    warning-window row in this split are not counted: an event whose window fell in a split gap could
+    not be warned of here). `unit` is data.time_unit for a numeric time column.
+
+    Rates: false alarms per day are per recorded day (gaps over `max_gap` median steps left out; None
+    when time is not physical) and per 1000 rows. alarms_per_event is every operator alarm divided by
+    the events (1.0: one alarm per event; above that, repeated or false alarms).
+    """
+    parts, physical = _by_series(times, labels, alarms, event_starts, event_ends, unit, series, event_series, max_gap)
+    total = _Counts()
+    for part in parts.values():
+        total.add(part)
+    return _figures(total, physical, max_gap)
+
+
+def per_series_figures(
+    times: Any,
+    labels: np.ndarray,
+    scores: np.ndarray,
+    alarms: np.ndarray,
+    event_starts: Any,
+    event_ends: Any,
+    *,
+    unit: str | None,
+    series: np.ndarray,
+    event_series: np.ndarray,
+    max_gap: float = DEFAULT_MAX_GAP,
+) -> dict[str, dict[str, Any]]:
+    """Per series: rows, positives, ROC-AUC (where both classes exist), events caught, event recall,
+    false alarms and false alarms per recorded hour."""
+    from rarewatch.evaluation.metrics import ranking_metrics
+
+    parts, physical = _by_series(times, labels, alarms, event_starts, event_ends, unit, series, event_series, max_gap)
+    names = np.asarray(series, dtype=object)
+    y, s = np.asarray(labels), np.asarray(scores, dtype=np.float64)
+    out = {}
+    for name, part in parts.items():
+        rows = names.astype(str) == name
+        ranking = ranking_metrics(y[rows], s[rows])
+        hours = part.recorded / NS_PER_HOUR if physical else None
+        out[name] = {
+            "rows": part.rows,
+            "positives": ranking["n_positive"],
+            "roc_auc": ranking["roc_auc"],
+            "events": part.events,
+            "events_caught": part.caught,
+            "event_recall": part.caught / part.events if part.events else None,
+            "false_alarms": part.false_alarms,
+            "recorded_hours": hours,
+            "false_alarms_per_hour": part.false_alarms / hours if hours else None,
+        }
+    return out
+
+
+def _figures(c: _Counts, physical: bool, max_gap: float) -> dict[str, Any]:
+    lead = np.concatenate(c.leads) if c.leads else np.empty(0)
+    lead = lead / NS_PER_MINUTE if physical else lead.astype(np.float64)
+    days = c.recorded / NS_PER_DAY if physical else None
     return {
-        "events": len(events),
-        "events_caught": len(caught),
-        "event_recall": len(caught) / len(events) if len(events) else None,
-        "lead_time_unit": "minutes" if is_dt else "rows",
+        "events": c.events,
+        "events_caught": c.caught,
+        "event_recall": c.caught / c.events if c.events else None,
+        "lead_time_unit": "minutes" if physical else "rows",
         **_spread(lead),
-        "alarms": n_alarms,
-        "true_alarms": int(in_window.sum()),
-        "false_alarms": false_alarms,
-        "false_alarms_per_day": false_alarms / days if days > 0 else None,
-        "false_alarms_per_1000_rows": 1000 * false_alarms / len(t) if len(t) else None,
-        "alarms_per_event": n_alarms / len(events) if len(events) else None,
+        "alarms": c.alarms,
+        "true_alarms": c.true_alarms,
+        "false_alarms": c.false_alarms,
+        "recorded_days": days,
+        "gap_limit_median_steps": max_gap,
+        "false_alarms_per_day": c.false_alarms / days if days else None,
+        "false_alarms_per_1000_rows": 1000 * c.false_alarms / c.rows if c.rows else None,
+        "alarms_per_event": c.alarms / c.events if c.events else None,
     }
 
 
@@ -266,17 +382,22 @@ def candidate_subsample(n_thresholds: int, n_rows: int, budget: int = MAX_POLICY
 
 
 def false_alarm_counts(
-    labels: np.ndarray, scores: np.ndarray, thresholds: np.ndarray, policy: AlarmPolicy
+    labels: np.ndarray,
+    scores: np.ndarray,
+    thresholds: np.ndarray,
+    policy: AlarmPolicy,
+    blocks: np.ndarray | None = None,
 ) -> np.ndarray:
     """False operator alarms (alarms on rows outside every warning window) at each threshold.
 
-    Rows must be in time order. With the policy off this is the false-positive row count.
+    Rows must be sorted by series (`blocks`), then time. With the policy off this is the false-positive
+    row count.
     """
     s = np.asarray(scores, dtype=np.float64)
     normal = np.asarray(labels) == 0
     out = np.empty(len(thresholds), dtype=np.int64)
     for j, threshold in enumerate(np.asarray(thresholds, dtype=np.float64)):
-        out[j] = int((policy.apply(s >= threshold) & normal).sum())
+        out[j] = int((policy.apply(s >= threshold, blocks) & normal).sum())
     return out
 
 
@@ -299,13 +420,21 @@ class AlarmCostCurve:
 
 
 def alarm_cost_curve(
-    labels: np.ndarray, scores: np.ndarray, tn: float, fp: float, fn: float, tp: float, policy: AlarmPolicy
+    labels: np.ndarray,
+    scores: np.ndarray,
+    tn: float,
+    fp: float,
+    fn: float,
+    tp: float,
+    policy: AlarmPolicy,
+    blocks: np.ndarray | None = None,
 ) -> AlarmCostCurve:
-    """Cost per candidate threshold with false alarms priced per operator alarm (rows in time order)."""
+    """Cost per candidate threshold with false alarms priced per operator alarm (rows sorted by series
+    `blocks`, then time)."""
     curve = confusion_curve(labels, scores)
     idx = candidate_subsample(len(curve.thresholds), len(scores))
     thresholds = curve.thresholds[idx]
-    false_alarms = false_alarm_counts(labels, scores, thresholds, policy)
+    false_alarms = false_alarm_counts(labels, scores, thresholds, policy, blocks)
     return AlarmCostCurve(
         thresholds=thresholds,
         tn=curve.tn[idx],
@@ -319,8 +448,15 @@ def alarm_cost_curve(
 
 
 def min_alarm_cost_threshold(
-    labels: np.ndarray, scores: np.ndarray, tn: float, fp: float, fn: float, tp: float, policy: AlarmPolicy
+    labels: np.ndarray,
+    scores: np.ndarray,
+    tn: float,
+    fp: float,
+    fn: float,
+    tp: float,
+    policy: AlarmPolicy,
+    blocks: np.ndarray | None = None,
 ) -> float:
     """The cheapest threshold with false alarms priced per operator alarm; ties go to the highest."""
-    curve = alarm_cost_curve(labels, scores, tn, fp, fn, tp, policy)
+    curve = alarm_cost_curve(labels, scores, tn, fp, fn, tp, policy, blocks)
     return float(curve.thresholds[best_index(curve.cost)])

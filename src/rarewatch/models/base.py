@@ -35,19 +35,24 @@ MODEL_FILE = "model.json"
 
 @dataclass(frozen=True)
 class Rows:
-    """One split, in time order: encoded features, 0/1 labels, and the rows' timestamps.
+    """One split, sorted by series then time: encoded features, 0/1 labels, timestamps and segments.
 
-    Row-wise models use `x` (and `y` to pick normal rows); sequence models also need `time` to
-    cut windows at gaps in the time axis (dropped event rows, outages).
+    Row-wise models use `x` (and `y` to pick normal rows); sequence models cut their windows inside
+    `segment`s: stretches of one series without a gap in the time axis (rarewatch.data.windows.segments),
+    so no window joins two series or the two sides of a dropped event or an outage.
     """
 
     x: np.ndarray
     y: np.ndarray
     time: np.ndarray
+    segment: np.ndarray
 
     def __post_init__(self) -> None:
-        if not (len(self.x) == len(self.y) == len(self.time)):
-            raise ValueError(f"x, y and time differ in length: {len(self.x)}, {len(self.y)}, {len(self.time)}")
+        if not (len(self.x) == len(self.y) == len(self.time) == len(self.segment)):
+            raise ValueError(
+                f"x, y, time and segment differ in length: {len(self.x)}, {len(self.y)}, {len(self.time)}, "
+                f"{len(self.segment)}"
+            )
 
     def __len__(self) -> int:
         return len(self.y)

@@ -1,8 +1,8 @@
 """What the sequence families share: windows cut from `Rows`, their config, their fit, and scoring.
 
 Row i is scored from the window of the `lookback` rows ending at i (rarewatch.data.windows):
-windows stop at gaps in the time axis (more than `max_gap` median steps) and are left-padded with
-the segment's first row, so every row of a split gets exactly one score.
+windows stay inside the row's segment (one series, no gap in the time axis: `Rows.segment`, cut at
+`data.max_gap`) and are left-padded with the segment's first row, so every row gets exactly one score.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from pydantic import Field
 
-from rarewatch.data.windows import segments, training_windows, window_index
+from rarewatch.data.windows import training_windows, window_index
 from rarewatch.errors import DataError
 from rarewatch.models.base import FitReport, Rows
 from rarewatch.models.torch_detector import TorchDetector, TrainingConfig
@@ -33,15 +33,14 @@ class SequenceConfig(TrainingConfig):
 
     lookback: int = Field(ge=1)  # rows per window
     stride: int = Field(ge=1)  # train on every stride-th window
-    max_gap: float = Field(ge=1)  # a step above max_gap x the median step starts a new segment
     hidden_size: int = Field(ge=1)
     num_layers: int = Field(ge=1)
     dropout: float = Field(ge=0, lt=1)  # between stacked LSTM layers
 
 
-def row_windows(rows: Rows, lookback: int, max_gap: float) -> np.ndarray:
+def row_windows(rows: Rows, lookback: int) -> np.ndarray:
     """(len(rows), lookback) row numbers of every row's window."""
-    return window_index(segments(rows.time, max_gap), lookback)
+    return window_index(rows.segment, lookback)
 
 
 def chosen_windows(rows: Rows, config: SequenceConfig, normal_only: bool, stride: int) -> np.ndarray:
@@ -49,7 +48,7 @@ def chosen_windows(rows: Rows, config: SequenceConfig, normal_only: bool, stride
 
     Training takes every `config.stride`-th window; validation passes stride 1 (all windows).
     """
-    index = row_windows(rows, config.lookback, config.max_gap)
+    index = row_windows(rows, config.lookback)
     return index[training_windows(index, rows.y, stride, normal_only)]
 
 
@@ -124,7 +123,7 @@ class SequenceDetector(TorchDetector):
         import torch
 
         self._trained_net()
-        index = row_windows(rows, self.config.lookback, self.config.max_gap)
+        index = row_windows(rows, self.config.lookback)
         x = torch.from_numpy(np.ascontiguousarray(rows.x, dtype=np.float32))
         out = []
         with torch.no_grad():

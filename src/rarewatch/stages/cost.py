@@ -10,13 +10,15 @@ from __future__ import annotations
 import logging
 from typing import Any, Literal
 
+import numpy as np
 import pandas as pd
 
 from rarewatch.artifacts import atomic_dir, read_parquet, write_json
 from rarewatch.config import Config
-from rarewatch.data.schema import LABEL, in_time_order
+from rarewatch.data.schema import LABEL, in_time_order, series_codes
 from rarewatch.evaluation import plots
 from rarewatch.evaluation.cost import CostMatrix, savings
+from rarewatch.evaluation.degenerate import cost_flags
 from rarewatch.evaluation.early_warning import AlarmPolicy, alarm_cost_curve, false_alarm_counts
 from rarewatch.evaluation.metrics import confusion_at
 from rarewatch.evaluation.thresholds import best_index, confusion_curve, min_cost_threshold
@@ -54,6 +56,7 @@ def _run_per_row(val: pd.DataFrame, test: pd.DataFrame, matrix: CostMatrix) -> t
     )
     best = min_cost_threshold(yv, sv, matrix.tn, matrix.fp, matrix.fn, matrix.tp)
     best_row = table[table["threshold"] == best].iloc[0]
+    flags = cost_flags(table["cost"].tolist(), int(best_row.name), len(table))
     yt, st = test[LABEL].to_numpy(), test["score"].to_numpy()
     test_conf = confusion_at(yt, st, best)
     test_cost = matrix.total(test_conf)
@@ -67,6 +70,7 @@ def _run_per_row(val: pd.DataFrame, test: pd.DataFrame, matrix: CostMatrix) -> t
         "test_no_alarm_cost": no_alarm,
         **{f"test_{k}": v for k, v in savings(no_alarm, test_cost).items()},
         "test_confusion": test_conf.as_dict(),
+        "degenerate": flags,
     }
     return table, metrics
 
@@ -77,7 +81,7 @@ def _run_per_alarm(
     """Like per_row, with FP = false operator alarms (alarms on rows outside every warning window)."""
     val, test = in_time_order(val), in_time_order(test)
     yv, sv = val[LABEL].to_numpy(), val["score"].to_numpy()
-    curve = alarm_cost_curve(yv, sv, matrix.tn, matrix.fp, matrix.fn, matrix.tp, policy)
+    curve = alarm_cost_curve(yv, sv, matrix.tn, matrix.fp, matrix.fn, matrix.tp, policy, series_codes(val))
     table = pd.DataFrame(
         {
             "threshold": curve.thresholds,
@@ -93,7 +97,7 @@ def _run_per_alarm(
     best = float(curve.thresholds[best_i])
     yt, st = test[LABEL].to_numpy(), test["score"].to_numpy()
     test_conf = confusion_at(yt, st, best)
-    test_false_alarms = int(false_alarm_counts(yt, st, [best], policy)[0])
+    test_false_alarms = int(false_alarm_counts(yt, st, np.array([best]), policy, series_codes(test))[0])
     test_cost = (
         test_conf.tn * matrix.tn + test_false_alarms * matrix.fp + test_conf.fn * matrix.fn + test_conf.tp * matrix.tp
     )
@@ -112,6 +116,7 @@ def _run_per_alarm(
         "val_false_alarms": int(curve.false_alarms[best_i]),
         "test_false_alarms": test_false_alarms,
         "candidates_subsampled": curve.subsampled,
+        "degenerate": cost_flags(curve.cost.tolist(), best_i, len(curve.cost)),
     }
     return table, metrics
 

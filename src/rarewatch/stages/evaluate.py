@@ -8,6 +8,7 @@ Beside the row metrics, each threshold gets early-warning figures under the oper
 
 from __future__ import annotations
 
+import json
 import logging
 import warnings
 from pathlib import Path
@@ -19,13 +20,16 @@ import pandas as pd
 from rarewatch.artifacts import atomic_dir, read_parquet, write_json
 from rarewatch.config import Config
 from rarewatch.data.encoding import Encoder
-from rarewatch.data.schema import GROUP, LABEL, TIME, in_time_order
+from rarewatch.data.schema import GROUP, LABEL, SERIES, TIME, in_time_order, series_codes
+from rarewatch.errors import DataError
 from rarewatch.evaluation import plots
+from rarewatch.evaluation.degenerate import evaluation_flags
 from rarewatch.evaluation.early_warning import (
     AlarmPolicy,
     early_warning_metrics,
     events_from_labels,
     min_alarm_cost_threshold,
+    per_series_figures,
 )
 from rarewatch.evaluation.metrics import Confusion, by_group, confusion_at, ranking_metrics
 from rarewatch.evaluation.thresholds import max_f1_threshold, min_cost_threshold, percentile_threshold
@@ -36,12 +40,13 @@ from rarewatch.stages.train import load, to_rows
 log = logging.getLogger("rarewatch.evaluate")
 
 
-def score_frame(df: pd.DataFrame, encoder: Encoder, detector: Detector) -> pd.DataFrame:
-    """time, label, score (and group, when the data has one): the contract with the cost stage."""
-    scores = np.asarray(detector.score(to_rows(df, encoder)), dtype=np.float64)
+def score_frame(df: pd.DataFrame, encoder: Encoder, detector: Detector, max_gap: float) -> pd.DataFrame:
+    """time, label, score (and series and group, when the data has them): the contract with the cost stage."""
+    scores = np.asarray(detector.score(to_rows(df, encoder, max_gap)), dtype=np.float64)
     out = pd.DataFrame({TIME: df[TIME].to_numpy(), LABEL: df[LABEL].to_numpy(), "score": scores})
-    if GROUP in df:
-        out[GROUP] = df[GROUP].to_numpy()
+    for column in (SERIES, GROUP):
+        if column in df:
+            out[column] = df[column].to_numpy()
     return out
 
 
@@ -59,7 +64,14 @@ def choose_thresholds(val: pd.DataFrame, cfg: Config) -> dict[str, float | None]
             # The cost stage's pricing: false positives per false operator alarm (alarms need time order).
             v = in_time_order(val)
             chosen[strategy] = min_alarm_cost_threshold(
-                v[LABEL].to_numpy(), v["score"].to_numpy(), c.tn, c.fp, c.fn, c.tp, AlarmPolicy.from_config(cfg.alarm)
+                v[LABEL].to_numpy(),
+                v["score"].to_numpy(),
+                c.tn,
+                c.fp,
+                c.fn,
+                c.tp,
+                AlarmPolicy.from_config(cfg.alarm),
+                series_codes(v),
             )
         else:
             chosen[strategy] = min_cost_threshold(y, s, c.tn, c.fp, c.fn, c.tp)
@@ -67,8 +79,8 @@ def choose_thresholds(val: pd.DataFrame, cfg: Config) -> dict[str, float | None]
 
 
 def operator_alarms(df: pd.DataFrame, threshold: float, policy: AlarmPolicy) -> np.ndarray:
-    """The alarms an operator would see, per row of `df` (in time order)."""
-    return policy.apply(df["score"].to_numpy(dtype=np.float64) >= threshold)
+    """The alarms an operator would see, per row of `df` (sorted by series, then time)."""
+    return policy.apply(df["score"].to_numpy(dtype=np.float64) >= threshold, series_codes(df))
 
 
 def split_events(df: pd.DataFrame, events: pd.DataFrame | None, horizon: int) -> pd.DataFrame:
@@ -76,16 +88,22 @@ def split_events(df: pd.DataFrame, events: pd.DataFrame | None, horizon: int) ->
     return events if events is not None else events_from_labels(df[TIME], df[LABEL].to_numpy(), horizon)
 
 
-def run(scored: dict[str, pd.DataFrame], cfg: Config, events: pd.DataFrame | None = None) -> dict[str, Any]:
-    """Metrics for scored val and test frames (columns time, label, score).
+def _series_of(df: pd.DataFrame) -> np.ndarray | None:
+    return df[SERIES].to_numpy() if SERIES in df else None
 
-    `events` is the events table (event, start_time, end_time, rows) of the original labels; without
-    it, event start times are estimated from each split's shifted labels (see events_from_labels).
+
+def run(scored: dict[str, pd.DataFrame], cfg: Config, events: pd.DataFrame | None = None) -> dict[str, Any]:
+    """Metrics for scored val and test frames (columns time, label, score; series and group if any).
+
+    `events` is the events table (event, series, start_time, end_time, rows) of the original labels;
+    without it, event start times are estimated from each split's shifted labels (see events_from_labels).
     """
     thresholds = choose_thresholds(scored["val"], cfg)
     policy = AlarmPolicy.from_config(cfg.alarm)
     ordered = {split: in_time_order(df) for split, df in scored.items()}
-    tables = {split: split_events(df, events, cfg.label_shift.horizon) for split, df in ordered.items()}
+    horizon = cfg.label_shift.horizon or 0
+    tables = {split: split_events(df, events, horizon) for split, df in ordered.items()}
+    d = cfg.data
     result: dict[str, Any] = {
         split: ranking_metrics(df[LABEL].to_numpy(), df["score"].to_numpy()) for split, df in scored.items()
     }
@@ -98,13 +116,33 @@ def run(scored: dict[str, pd.DataFrame], cfg: Config, events: pd.DataFrame | Non
             if value is not None and GROUP in df:
                 entry[split]["by_group"] = by_group(y, s, df[GROUP].to_numpy(), value)
             # Rows without a time axis (data.time_column=null) have no "before": no early warning.
-            if value is not None and cfg.data.time_column is not None:
+            if value is not None and d.time_column is not None:
                 o, ev = ordered[split], tables[split]
+                alarms = operator_alarms(o, value, policy)
+                where = {
+                    "unit": d.time_unit,
+                    "series": _series_of(o),
+                    "event_series": ev["series"].to_numpy() if SERIES in o and "series" in ev else None,
+                    "max_gap": d.max_gap,
+                }
+                if where["series"] is not None and where["event_series"] is None:
+                    raise DataError("the events table has no series column; rerun the label_shift stage")
                 entry[split]["early_warning"] = early_warning_metrics(
-                    o[TIME], o[LABEL].to_numpy(), operator_alarms(o, value, policy), ev["start_time"], ev["end_time"]
+                    o[TIME], o[LABEL].to_numpy(), alarms, ev["start_time"], ev["end_time"], **where
                 )
+                if where["series"] is not None:
+                    entry[split]["by_series"] = per_series_figures(
+                        o[TIME], o[LABEL].to_numpy(), o["score"].to_numpy(), alarms, ev["start_time"], ev["end_time"],
+                        **where,
+                    )  # fmt: skip
         result["thresholds"][name] = entry
     result["alarm_policy"] = policy.as_dict()
+    e = cfg.evaluation
+    result["degenerate"] = evaluation_flags(result, e.min_positives, e.max_alarm_share)
+    for split in scored:
+        n_pos = result[split]["n_positive"]
+        result[split]["reliable"] = n_pos >= e.min_positives
+        result[split]["note"] = None if n_pos >= e.min_positives else f"unreliable: {n_pos} positives"
     return result
 
 
@@ -150,7 +188,7 @@ def write_alarm_timeline(
     frames = {split: in_time_order(scored[split]) for split in ("test", "val") if split in scored}
     alarms = {split: operator_alarms(df, chosen[name], policy) for split, df in frames.items()}
     if events is None:
-        events = pd.concat([split_events(df, None, cfg.label_shift.horizon) for df in frames.values()])
+        events = pd.concat([split_events(df, None, cfg.label_shift.horizon or 0) for df in frames.values()])
     label = name if policy.is_off else f"{name} (alarm: {policy.k} of {policy.n}, silence {policy.silence})"
     plots.alarm_timeline(frames, alarms, events, chosen[name], label, path)
 
@@ -158,7 +196,8 @@ def write_alarm_timeline(
 def execute(cfg: Config, paths: Paths) -> None:
     encoder, detector = load(paths.model_dir, cfg.trainer)
     scored = {
-        split: score_frame(read_parquet(paths.split(split), "split"), encoder, detector) for split in ("val", "test")
+        split: score_frame(read_parquet(paths.split(split), "split"), encoder, detector, cfg.data.max_gap)
+        for split in ("val", "test")
     }
     events = read_parquet(paths.events, "label_shift")
     with warnings.catch_warnings(record=True) as caught:
@@ -167,6 +206,8 @@ def execute(cfg: Config, paths: Paths) -> None:
     for w in caught:
         log.warning("%s", w.message)
     result["warnings"] = [str(w.message) for w in caught]
+    # What the label shift did, so the summary and MLflow say which task was measured.
+    result["label_shift"] = json.loads(paths.shift_report.read_text()) if paths.shift_report.is_file() else None
     with atomic_dir(paths.scores("val").parent) as tmp:
         for split, df in scored.items():
             df.to_parquet(tmp / f"{split}.parquet", index=False)

@@ -19,7 +19,8 @@ import pandas as pd
 from rarewatch.artifacts import atomic_dir, read_parquet, write_json
 from rarewatch.config import Config, FamilyConfig, TrainerConfig
 from rarewatch.data.encoding import Encoder
-from rarewatch.data.schema import LABEL, TIME
+from rarewatch.data.schema import LABEL, TIME, series_codes
+from rarewatch.data.windows import segments
 from rarewatch.errors import DataError
 from rarewatch.models.base import Detector, FitReport, Rows
 from rarewatch.models.registry import family, load_detector, resolve_model
@@ -37,8 +38,14 @@ def fit_rows(df: pd.DataFrame, train_on: str, split: str) -> pd.DataFrame:
     return rows
 
 
-def to_rows(df: pd.DataFrame, encoder: Encoder) -> Rows:
-    return Rows(x=encoder.transform(df), y=df[LABEL].to_numpy(), time=df[TIME].to_numpy())
+def to_rows(df: pd.DataFrame, encoder: Encoder, max_gap: float) -> Rows:
+    """A split as a model sees it; `max_gap` (data.max_gap) cuts the segments windows stay inside."""
+    return Rows(
+        x=encoder.transform(df),
+        y=df[LABEL].to_numpy(),
+        time=df[TIME].to_numpy(),
+        segment=segments(df[TIME].to_numpy(), max_gap, series_codes(df)),
+    )
 
 
 def run(
@@ -50,12 +57,14 @@ def run(
         cfg.data.categorical_columns,
         impute=cfg.preprocess.nan_policy == "impute",
         max_missing_fraction=cfg.preprocess.max_missing_fraction,
+        per_series=cfg.preprocess.scaling == "per_series",
     )
     encoder.fit(fit_rows(train, model.train_on, "train"))
     detector = family(model.name).build(model, cfg.seed, cfg.trainer)
     # Whole splits in time order: sequence models need the neighbours of each row, and each family
     # picks its own training rows (or windows) by `train_on`.
-    report = detector.fit(to_rows(train, encoder), to_rows(val, encoder))
+    gap = cfg.data.max_gap
+    report = detector.fit(to_rows(train, encoder, gap), to_rows(val, encoder, gap))
     return encoder, detector, report
 
 

@@ -29,9 +29,19 @@ HEADER_ROWS = 50  # enough to see the columns and the type of the time column
 
 
 def input_files(data: DataConfig, project: Path) -> list[tuple[str, Path]]:
-    """(config key, absolute path) of every file the data config names."""
+    """(config key, absolute path) of every file the data config names (a glob's matches one by one)."""
     keys = ("path", "companion_path", "test_path") if data.source == "file" else ("companion_path", "test_path")
-    return [(f"data.{k}", resolve_data_path(data, v, project)) for k in keys if (v := getattr(data, k)) is not None]
+    out = []
+    for key in keys:
+        value = getattr(data, key)
+        if value is None:
+            continue
+        path = resolve_data_path(data, value, project)
+        if key == "path" and sources.is_glob(path):
+            out += [(f"data.{key}", f) for f in sources.expand(path)]
+        else:
+            out.append((f"data.{key}", path))
+    return out
 
 
 def missing_file_message(data: DataConfig, key: str, path: Path, project: Path) -> str:
@@ -62,15 +72,16 @@ def check_columns(columns: list[str], data: DataConfig, file_key: str) -> None:
                 shown = ", ".join(columns[:30]) + (" ..." if len(columns) > 30 else "")
                 hint = ""
                 if len(columns) == 1 and any(sep in columns[0] for sep in (";", "\t", "|")):
-                    hint = " (the header is one column: is the file separated by ';' or tabs?)"
+                    hint = " (the header is one column: set data.separator to the file's separator, e.g. ';')"
                 raise DataError(f"{key}: column '{col}' not found in {file_key}; columns are: {shown}{hint}")
 
 
-def header(path: Path, fmt: str) -> list[str] | None:
+def header(path: Path, fmt: str, separator: str | None) -> list[str] | None:
     """The column names of a CSV or Parquet file without reading it all (None for other layouts)."""
     fmt = formats.detect(path) if fmt == "auto" else fmt
     if fmt == "csv":
-        return [str(c).strip() for c in pd.read_csv(path, nrows=HEADER_ROWS, encoding="utf-8-sig").columns]
+        sep = separator or formats.sniff_separator(path) or ","
+        return [str(c).strip() for c in pd.read_csv(path, nrows=HEADER_ROWS, encoding="utf-8-sig", sep=sep).columns]
     if fmt == "parquet":
         import pyarrow.parquet as pq
 
@@ -92,7 +103,7 @@ def run(cfg: Config, project: Path) -> dict[str, Any]:
             raise DataError(missing_file_message(d, key, path, project))
         if key in ("data.path", "data.test_path"):
             try:
-                columns = header(path, d.format)
+                columns = header(path, d.format, d.separator)
             except (ValueError, OSError, pd.errors.ParserError) as exc:
                 raise DataError(f"{key}: cannot read '{path}' as {d.format}: {exc}") from exc
             if columns is not None:
