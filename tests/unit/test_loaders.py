@@ -472,8 +472,12 @@ def creditcard_csv(path: Path, n: int = 80, frauds: tuple[int, ...] = (10, 55, 5
 
 def test_creditcard(tmp_path):
     creditcard_csv(tmp_path / "creditcard.csv")
-    cfg = config(["data=creditcard", "label_shift.horizon=0", "split.gap_rows=2"], path=tmp_path / "creditcard.csv")
+    # The README's own line, with nothing added: fraud detection (H=0) on seconds since the first transaction.
+    cfg = config(["data=creditcard", "split.gap_rows=2"], path=tmp_path / "creditcard.csv")
+    assert cfg.label_shift.horizon == 0 and cfg.data.time_unit == "seconds"
     raw, report, clean, parts = pipeline(cfg, tmp_path)
+    shifted, _, shift = label_shift.run(clean, cfg.label_shift.horizon)
+    assert shift["rows_dropped"] == 0 and shifted[LABEL].tolist() == clean[LABEL].tolist()  # frauds stay frauds
 
     assert feature_columns(raw) == [f"V{i}" for i in range(1, 29)] + ["Amount"]  # Time is the axis, not a feature
     assert pd.api.types.is_numeric_dtype(raw[TIME])  # seconds since the first transaction stay numbers
