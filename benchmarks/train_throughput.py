@@ -28,7 +28,7 @@ from rarewatch.models.lightning_modules import ReconstructionModule
 from rarewatch.models.nets import DenseAutoencoder
 from rarewatch.models.registry import resolve
 from rarewatch.paths import Paths
-from rarewatch.stages import ingest, label_shift, preprocess, split
+from rarewatch.stages import features, ingest, label_shift, preprocess, split
 from rarewatch.stages.runner import run_stage
 
 
@@ -36,7 +36,7 @@ def training_matrix() -> tuple[torch.Tensor, object]:
     cfg = resolve(config_from_dict(compose()))
     with tempfile.TemporaryDirectory() as tmp:
         paths = Paths(Path(tmp))
-        for stage in (ingest, preprocess, label_shift, split):
+        for stage in (ingest, preprocess, label_shift, features, split):
             run_stage(stage.__name__.rsplit(".", 1)[1], stage.execute, cfg, paths)
         import pandas as pd
 

@@ -29,7 +29,7 @@ from rarewatch.composition import compose
 from rarewatch.config import Config, config_from_dict
 from rarewatch.data import synthetic
 from rarewatch.models.registry import resolve
-from rarewatch.stages import ingest, label_shift, preprocess, split
+from rarewatch.stages import features, ingest, label_shift, preprocess, split
 
 # Small enough for a whole pipeline in seconds, large enough that every split has positives:
 # ~0.02 * 3000 = 60 event rows, so roughly 30 events and 60 early-warning rows at horizon 2.
@@ -183,6 +183,7 @@ def _splits_of(cfg: Config) -> dict[str, pd.DataFrame]:
     df, _ = ingest.run(synthetic.generate(cfg.data.synthetic), cfg.data)
     df, _ = preprocess.run(df, cfg)
     df, _, _ = label_shift.run(df, cfg.label_shift.horizon)
+    df, _ = features.run(df, cfg)
     return split.run(df, cfg)
 
 

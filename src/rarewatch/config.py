@@ -114,6 +114,28 @@ class PreprocessConfig(Section):
     )
 
 
+class FeaturesConfig(Section):
+    """Temporal features from the past only (rarewatch.data.features); name none is the identity."""
+
+    name: Literal["none", "rolling"]
+    windows: list[Annotated[int, Field(ge=1)]]  # rows per rolling window
+    stats: list[Literal["mean", "std", "min", "max", "zscore", "slope"]]
+    diff: bool  # x minus the previous row
+    lags: list[Annotated[int, Field(ge=1)]]  # x of k rows back
+    ewma_spans: list[Annotated[int, Field(ge=1)]]
+    aggregate: bool  # across sensors per window: mean and max |zscore|, count of |zscore| > 3
+    keep_raw: bool  # keep the sensors' own values beside their features
+    columns: list[str]  # the sensors to derive features from; [] = every numeric feature column
+
+    @model_validator(mode="after")
+    def _something_to_compute(self) -> FeaturesConfig:
+        if self.name == "rolling" and not (self.windows or self.diff or self.lags or self.ewma_spans):
+            raise ConfigError("features=rolling computes nothing: give features.windows, diff, lags or ewma_spans")
+        if self.windows and not (self.stats or self.aggregate):
+            raise ConfigError("features.windows are set but features.stats is empty and aggregate is false")
+        return self
+
+
 class LabelShiftConfig(Section):
     # Each data config states it (conf/data/*.yaml); null means "not stated": no shift (H=0), said aloud.
     horizon: int | None = Field(
@@ -124,14 +146,17 @@ class LabelShiftConfig(Section):
 class SplitConfig(Section):
     """time: by time within every series; random: rows without a time axis only; series: whole series
     held out (the fractions count series); head: the first head_rows rows (or head_minutes) of every
-    series train, and of the rest of each series the first val_fraction validates, the remainder tests."""
+    series train, and of the rest of each series the first val_fraction validates, the remainder tests;
+    rolling: fold `fold` of `folds` chronological folds (rolling origin, rarewatch.data.splitting)."""
 
-    method: Literal["time", "random", "series", "head"]
+    method: Literal["time", "random", "series", "head", "rolling"]
     train_fraction: float = Field(gt=0, lt=1)
     val_fraction: float = Field(gt=0, lt=1)
     gap_rows: int = Field(ge=0, description="rows left out between splits; at least the window length")
     head_rows: int | None = Field(ge=1, description="split.method=head: training rows at the start of each series")
     head_minutes: float | None = Field(gt=0, description="split.method=head: training minutes at each series' start")
+    folds: int = Field(ge=2, description="split.method=rolling: the number of chronological folds")
+    fold: int = Field(ge=0, description="split.method=rolling: which fold this run is (0 .. folds - 1)")
 
     @model_validator(mode="after")
     def _consistent(self) -> SplitConfig:
@@ -144,6 +169,10 @@ class SplitConfig(Section):
             raise ConfigError(
                 "split.method=head needs exactly one of split.head_rows and split.head_minutes (how much of the "
                 f"start of each series trains); got head_rows={self.head_rows}, head_minutes={self.head_minutes}"
+            )
+        if self.fold >= self.folds:
+            raise ConfigError(
+                f"split.fold={self.fold} must be below split.folds={self.folds} (folds are numbered from 0)"
             )
         if self.method != "head" and (self.head_rows is not None or self.head_minutes is not None):
             raise ConfigError(
@@ -186,6 +215,14 @@ class AlarmConfig(Section):
                 "over the threshold); e.g. alarm.k=2 alarm.n=3, or alarm.k=1 alarm.n=1 for every row over it"
             )
         return self
+
+
+class SmoothingConfig(Section):
+    """Score smoothing before thresholding (rarewatch.evaluation.smoothing): past rows only."""
+
+    method: Literal["none", "mean", "max", "ewma", "auto"]  # auto: the best of a fixed set on validation PR-AUC
+    window: int = Field(ge=1, description="rows the mean or max looks back over (the row itself included)")
+    span: int = Field(ge=1, description="the span of the ewma")
 
 
 class EvaluationConfig(Section):
@@ -241,8 +278,10 @@ class Config(Section):
     data: DataConfig
     preprocess: PreprocessConfig
     label_shift: LabelShiftConfig
+    features: FeaturesConfig
     split: SplitConfig
     model: SerializeAsAny[ModelSection]  # the family's own config once resolved: dump all its fields
+    smoothing: SmoothingConfig
     threshold: ThresholdConfig
     cost: CostConfig
     alarm: AlarmConfig
@@ -262,6 +301,10 @@ SECTIONS: tuple[str, ...] = tuple(Config.model_fields)
 def check_across_sections(cfg: Config) -> None:
     """Rules between sections (the validate stage applies them before anything runs)."""
     d, s = cfg.data, cfg.split
+    if s.method == "rolling" and d.time_column is None:
+        raise ConfigError(
+            "split.method=rolling folds by time: it needs data.time_column (use random for unordered rows)"
+        )
     if s.method == "random" and d.time_column is not None:
         raise ConfigError(
             f"split.method=random on data with a time axis (data.time_column='{d.time_column}') trains on the "
@@ -278,6 +321,11 @@ def check_across_sections(cfg: Config) -> None:
         raise ConfigError(
             "preprocess.scaling=per_series needs training rows of every series, but split.method=series holds "
             "whole series out; use preprocess.scaling=global, or split.method=time or head"
+        )
+    if cfg.features.name != "none" and d.time_column is None:
+        raise ConfigError(
+            f"features={cfg.features.name} needs a time axis (its windows look back in time), but data.time_column "
+            "is null: these rows have no order; use features=none"
         )
     if d.time_column is None and d.time_unit not in (None, "rows"):
         raise ConfigError(f"data.time_unit={d.time_unit} needs a time column (data.time_column is null)")

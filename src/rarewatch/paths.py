@@ -38,6 +38,11 @@ class Paths:
     def events(self) -> Path:
         return self.root / "data" / "processed" / "events.parquet"
 
+    @property
+    def features(self) -> Path:
+        """The processed rows with their temporal features (the processed rows as they are for features=none)."""
+        return self.root / "data" / "features" / "data.parquet"
+
     def split(self, name: str) -> Path:
         return self.root / "data" / "split" / f"{name}.parquet"
 

@@ -26,6 +26,7 @@ def test_repro_tracks_and_reruns_only_what_changed(repo_copy: Path) -> None:
         "ingest",
         "preprocess",
         "label_shift",
+        "features",
         "split",
         "train",
         "evaluate",

@@ -14,7 +14,7 @@ from rarewatch.composition import compose
 from rarewatch.config import Config, config_from_dict, data_dir, with_absolute_data_paths
 from rarewatch.data.schema import GROUP, LABEL, TIME, feature_columns
 from rarewatch.paths import Paths
-from rarewatch.stages import ingest, label_shift, preprocess, split
+from rarewatch.stages import features, ingest, label_shift, preprocess, split
 from rarewatch.stages.runner import run_stage
 
 REPO = Path(__file__).resolve().parents[2]
@@ -38,7 +38,7 @@ def staged(cfg: Config) -> Config:
 
 def run_stages(cfg: Config, root: Path) -> dict[str, pd.DataFrame]:
     paths = Paths(root)
-    for stage in (ingest, preprocess, label_shift, split):
+    for stage in (ingest, preprocess, label_shift, features, split):
         run_stage(stage.__name__.rsplit(".", 1)[1], stage.execute, cfg, paths)
     frames = {"raw": paths.raw, "interim": paths.interim, "processed": paths.processed}
     out = {name: pd.read_parquet(path) for name, path in frames.items()}

@@ -16,7 +16,7 @@ from rarewatch.config import config_from_dict, load_config
 from rarewatch.errors import ConfigError, DataError
 from rarewatch.models.registry import resolve
 from rarewatch.paths import Paths
-from rarewatch.stages import ingest, label_shift, preprocess, split, train
+from rarewatch.stages import features, ingest, label_shift, preprocess, split, train
 from rarewatch.stages.train import to_rows
 
 OUTPUT_DIRS = ("data", "models", "metrics")
@@ -304,7 +304,7 @@ def test_main_split_with_normal_marked_positive(tmp_path, small_params, csv_data
     source["y"] = np.where(source["y"] == 1, "break", "ok")
     source.to_csv(tmp_path / "source.csv", index=False)
     params = write_params(small_params(data=csv_data(positive_label="ok"), label_shift__horizon=0))
-    run_in_process([ingest.execute, preprocess.execute, label_shift.execute], params, tmp_path)
+    run_in_process([ingest.execute, preprocess.execute, label_shift.execute, features.execute], params, tmp_path)
     before = snapshot(tmp_path)
     earlier = {"data/raw/data.parquet", "data/interim/data.parquet", "data/processed/data.parquet"}
     assert earlier <= set(before)
@@ -320,7 +320,8 @@ def test_main_train_with_misspelt_key(tmp_path, small_params, csv_data, write_pa
     params = small_params(data=csv_data())
     plant_frame(n=200, positives=(30, 100, 150, 185)).to_csv(tmp_path / "source.csv", index=False)
     path = write_params(params)
-    run_in_process([ingest.execute, preprocess.execute, label_shift.execute, split.execute], path, tmp_path)
+    before_train = [ingest.execute, preprocess.execute, label_shift.execute, features.execute, split.execute]
+    run_in_process(before_train, path, tmp_path)
     before = snapshot(tmp_path)
     assert "data/split/train.parquet" in before
 

@@ -153,7 +153,7 @@ def test_wrong_type(changes, message):
     [
         (
             {"split__method": "shuffle"},
-            r"config key 'split.method' is 'shuffle'; allowed values: 'time', 'random', 'series' or 'head'",
+            r"config key 'split.method' is 'shuffle'; allowed values: 'time', 'random', 'series', 'head' or 'rolling'",
         ),
         (
             {"threshold__strategies": ["max_f1", "best"]},

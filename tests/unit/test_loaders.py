@@ -17,7 +17,7 @@ from rarewatch.data import formats
 from rarewatch.data.encoding import Encoder
 from rarewatch.data.schema import GROUP, LABEL, TIME, feature_columns
 from rarewatch.errors import DataError
-from rarewatch.stages import ingest, label_shift, preprocess, split
+from rarewatch.stages import features, ingest, label_shift, preprocess, split
 
 DATA_CONFIGS = sorted(p.stem for p in (CONF_DIR / "data").glob("*.yaml"))
 EXPERIMENTS = sorted(p.stem for p in (CONF_DIR / "experiment").glob("*.yaml"))
@@ -37,7 +37,8 @@ def pipeline(cfg: Config, root: Path) -> tuple[pd.DataFrame, dict, pd.DataFrame,
     raw, _ = ingest.run(table, cfg.data, test_table)
     clean, report = preprocess.run(raw, cfg)
     shifted, _, _ = label_shift.run(clean, cfg.label_shift.horizon)
-    return raw, report, clean, split.run(shifted, cfg)
+    featured, _ = features.run(shifted, cfg)
+    return raw, report, clean, split.run(featured, cfg)
 
 
 def assert_time_ordered(parts: dict[str, pd.DataFrame]) -> None:

@@ -18,7 +18,7 @@ from rarewatch.data.timeaxis import covered
 from rarewatch.data.windows import segments, window_index
 from rarewatch.errors import ConfigError, DataError
 from rarewatch.paths import Paths
-from rarewatch.stages import cost, evaluate, ingest, label_shift, preprocess, split, train, validate
+from rarewatch.stages import cost, evaluate, features, ingest, label_shift, preprocess, split, train, validate
 from rarewatch.stages.runner import run_stage
 
 MACHINES = ["m1", "m2", "m3", "m4", "m5"]
@@ -45,7 +45,9 @@ def _cfg(small_config, csv_data, **overrides):
     return small_config(data=data, **overrides)
 
 
-def _run(cfg, root: Path, stages=(validate, ingest, preprocess, label_shift, split, train, evaluate, cost)) -> Paths:
+def _run(
+    cfg, root: Path, stages=(validate, ingest, preprocess, label_shift, features, split, train, evaluate, cost)
+) -> Paths:
     for stage in stages:
         run_stage(stage.__name__.rsplit(".", 1)[1], stage.execute, cfg, Paths(root))
     return Paths(root)

@@ -16,7 +16,7 @@ from rarewatch.errors import ConfigError
 from rarewatch.evaluation.cost import CostMatrix
 from rarewatch.evaluation.early_warning import AlarmPolicy
 from rarewatch.paths import Paths
-from rarewatch.stages import cost, evaluate, ingest, label_shift, preprocess, split, train, validate
+from rarewatch.stages import cost, evaluate, features, ingest, label_shift, preprocess, split, train, validate
 from rarewatch.stages.runner import run_stage
 
 T0 = pd.Timestamp("2024-01-01 00:00:00")
@@ -340,7 +340,7 @@ def test_cost_tie_goes_to_fewer_alarms():
 
 # ------------------------------------------------------------------------------------ whole pipeline
 
-STAGES = (validate, ingest, preprocess, label_shift, split, train, evaluate, cost)
+STAGES = (validate, ingest, preprocess, label_shift, features, split, train, evaluate, cost)
 
 
 def run_all(cfg, root: Path) -> None:
@@ -401,7 +401,7 @@ def test_pipeline_writes_the_dvc_contract(pipeline_root):
             assert sum(_counts(entry[s])) == n_rows
 
     scores = pd.read_parquet(p.scores("test"))
-    assert list(scores.columns) == ["time", "label", "score"]
+    assert list(scores.columns) == ["time", "label", "score", "top_sensors", "raw_score"]
     c = json.loads(p.cost_metrics.read_text())
     assert c["best_threshold"] == m["thresholds"]["min_cost"]["value"]
 

@@ -41,6 +41,36 @@ def time_split(
     }
 
 
+def rolling_origin(n: int, folds: int, fold: int, gap: int) -> dict[str, np.ndarray]:
+    """Fold `fold` of `folds` chronological folds (an expanding window, "rolling origin").
+
+    The rows are cut into folds + 2 equal blocks B0, B1, ...; fold k trains on B0..Bk, validates on
+    B(k+1) and tests on B(k+2), with `gap` rows left out before val and before test. So every fold
+    tests on later rows than it trained on, and the folds' test blocks are B2 .. B(folds+1).
+    """
+    if not 0 <= fold < folds:
+        raise DataError(f"split.fold={fold} must be between 0 and split.folds - 1 = {folds - 1}")
+    edges = np.linspace(0, n, folds + 3).astype(np.int64)
+    train_end, val_end, test_end = edges[fold + 1], edges[fold + 2], edges[fold + 3]
+    if train_end == 0 or val_end - train_end <= gap or test_end - val_end <= gap:
+        raise DataError(
+            f"{n} rows are too few for {folds} folds with gap_rows={gap} (blocks of {n // (folds + 2)} rows); "
+            "use fewer split.folds or a smaller split.gap_rows"
+        )
+    return {
+        "train": np.arange(0, train_end),
+        "val": np.arange(train_end + gap, val_end),
+        "test": np.arange(val_end + gap, test_end),
+    }
+
+
+def rolling_origin_per_series(
+    blocks: np.ndarray | None, n: int, folds: int, fold: int, gap: int, names: list[str] | None = None
+) -> dict[str, np.ndarray]:
+    """rolling_origin inside every series."""
+    return _per_series(blocks, n, names, lambda lo, hi: rolling_origin(hi - lo, folds, fold, gap))
+
+
 def block_bounds(blocks: np.ndarray | None, n: int) -> list[tuple[int, int]]:
     """(first row, end row) of every series, in row order; one series of all rows without `blocks`."""
     if blocks is None or n == 0:

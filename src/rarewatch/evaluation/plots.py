@@ -110,11 +110,14 @@ def alarm_timeline(
     threshold: float,
     label: str,
     path: Path,
+    max_notes: int = 30,
 ) -> None:
-    """What an operator would have seen: score over time, the threshold, events, operator alarms.
+    """What an operator would have seen: score over time, the threshold, events, operator alarms, and
+    beside the first alarm of each run of alarms the sensor that moved most (column top_sensors).
 
-    `frames` hold time and score per split (in time order), `alarms` a bool per row of each, `events`
-    the events table (start_time, end_time); events are red spans (at least one row interval wide).
+    `frames` hold time and score (and top_sensors) per split (in time order), `alarms` a bool per row of
+    each, `events` the events table (start_time, end_time); events are red spans (at least one row wide).
+    At most `max_notes` alarms per panel are labelled (the highest-scoring ones).
     """
     fig, axes = plt.subplots(len(frames), 1, figsize=(12, 3.2 * len(frames)), squeeze=False)
     for ax, (split, df) in zip(axes[:, 0], frames.items(), strict=True):
@@ -150,8 +153,16 @@ def alarm_timeline(
             zorder=3,
             label=f"operator alarm ({int(a.sum())})",
         )
+        if "top_sensors" in df:
+            first = a & ~np.concatenate([[False], a[:-1]])  # the first alarm of each run of alarms
+            rows = np.flatnonzero(first)
+            rows = rows[np.argsort(-score[rows])[:max_notes]]
+            sensors = df["top_sensors"].to_numpy()
+            for r in rows:
+                ax.annotate(str(sensors[r]).split(",")[0], (time.iloc[r], score[r]), xytext=(2, 6),
+                            textcoords="offset points", fontsize=6, rotation=45, color="tab:brown")  # fmt: skip
         ax.set_yscale("log" if (score > 0).all() else "linear")
-        ax.set(title=f"{split}: score, threshold, events and operator alarms", ylabel="score")
+        ax.set(title=f"{split}: score, threshold, events and operator alarms (label: top sensor)", ylabel="score")
         ax.margins(y=0.25)
         ax.legend(loc="upper left", fontsize=8, ncols=4, framealpha=0.9)
     _save(fig, path)

@@ -105,6 +105,15 @@ class Detector(ABC):
     @abstractmethod
     def score(self, rows: Rows) -> np.ndarray: ...
 
+    def contributions(self, rows: Rows) -> np.ndarray:
+        """(n_rows, n_features): how much each encoded feature adds to each row's score.
+
+        By default the deviation from training in training standard deviations: the encoder standardises
+        every feature on training rows, so |x| is that deviation. Reconstruction families override it
+        with their per-feature reconstruction error.
+        """
+        return np.abs(rows.x)
+
     @abstractmethod
     def _save_state(self, directory: Path) -> None:
         """Write the fitted state into `directory` (safe formats only)."""

@@ -24,7 +24,7 @@ PROJECT_ROOT = SOURCE_ROOT.parent  # <project>/src -> <project>
 HEADER = (
     "# Generated from src/rarewatch/pipeline/spec.py by `make dvc.yaml` (python -m rarewatch.pipeline.dvcfile):\n"
     "# edit the spec, not this file. A test fails when the two disagree.\n"
-    "# validate -> ingest -> preprocess -> label_shift -> split -> train -> evaluate -> cost -> track\n"
+    "# validate -> ingest -> preprocess -> label_shift -> features -> split -> train -> evaluate -> cost -> track\n"
 )
 
 PLOTS: list[Any] = [

@@ -26,7 +26,7 @@ from pathlib import Path
 from rarewatch.config import Config, to_dict
 from rarewatch.paths import Paths
 from rarewatch.pipeline import spec
-from rarewatch.stages import cost, evaluate, ingest, label_shift, preprocess, split, train, validate
+from rarewatch.stages import cost, evaluate, features, ingest, label_shift, preprocess, split, train, validate
 from rarewatch.stages.runner import run_stage
 
 _PACKAGE = Path(__file__).resolve().parents[1]
@@ -35,6 +35,7 @@ _MODULES = {
     "ingest": ingest,
     "preprocess": preprocess,
     "label_shift": label_shift,
+    "features": features,
     "split": split,
     "train": train,
     "evaluate": evaluate,

@@ -58,9 +58,15 @@ STAGES: tuple[StageSpec, ...] = (
     ),
     StageSpec("label_shift", params=("label_shift",), deps=(REL.interim.parent,), outs=(REL.processed.parent,)),
     StageSpec(
+        "features",
+        params=("features", "data.max_gap", "data.categorical_columns"),
+        deps=(REL.processed.parent,),
+        outs=(REL.features.parent,),
+    ),
+    StageSpec(
         "split",
         params=("split", "seed", "data.time_unit"),
-        deps=(REL.processed.parent,),
+        deps=(REL.features.parent,),
         outs=(REL.split("train").parent,),
     ),
     StageSpec(
@@ -86,6 +92,7 @@ STAGES: tuple[StageSpec, ...] = (
     StageSpec(
         "evaluate",
         params=(
+            "smoothing",
             "threshold",
             "cost",
             "alarm",
@@ -131,7 +138,7 @@ BY_NAME = {s.name: s for s in STAGES}
 VOLATILE = frozenset({REL.timings.as_posix()})
 
 # The stages a sweep job caches as one unit, and the one that trains (rarewatch.pipeline.inprocess).
-DATA_STAGES = ("ingest", "preprocess", "label_shift", "split")
+DATA_STAGES = ("ingest", "preprocess", "label_shift", "features", "split")
 MODEL_STAGE = "train"
 
 

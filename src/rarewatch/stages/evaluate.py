@@ -21,6 +21,7 @@ from rarewatch.artifacts import atomic_dir, read_parquet, write_json
 from rarewatch.config import Config
 from rarewatch.data.encoding import Encoder
 from rarewatch.data.schema import GROUP, LABEL, SERIES, TIME, in_time_order, series_codes
+from rarewatch.data.windows import segments
 from rarewatch.errors import DataError
 from rarewatch.evaluation import plots
 from rarewatch.evaluation.degenerate import evaluation_flags
@@ -31,23 +32,54 @@ from rarewatch.evaluation.early_warning import (
     min_alarm_cost_threshold,
     per_series_figures,
 )
+from rarewatch.evaluation.explain import top_sensors
 from rarewatch.evaluation.metrics import Confusion, by_group, confusion_at, ranking_metrics
+from rarewatch.evaluation.smoothing import Smoother
+from rarewatch.evaluation.smoothing import choose as choose_smoother
 from rarewatch.evaluation.thresholds import max_f1_threshold, min_cost_threshold, percentile_threshold
-from rarewatch.models.base import Detector
+from rarewatch.models.base import Detector, Rows
 from rarewatch.paths import Paths
 from rarewatch.stages.train import load, to_rows
 
 log = logging.getLogger("rarewatch.evaluate")
 
 
+EXPLAIN_CHUNK = 50_000  # rows per block of per-feature contributions (rows x features floats at a time)
+
+
 def score_frame(df: pd.DataFrame, encoder: Encoder, detector: Detector, max_gap: float) -> pd.DataFrame:
-    """time, label, score (and series and group, when the data has them): the contract with the cost stage."""
-    scores = np.asarray(detector.score(to_rows(df, encoder, max_gap)), dtype=np.float64)
-    out = pd.DataFrame({TIME: df[TIME].to_numpy(), LABEL: df[LABEL].to_numpy(), "score": scores})
+    """time, label, score, top_sensors (and series and group, when the data has them): the contract with
+    the cost stage. `score` is the model's; smoothing (smooth_scores) may replace it later."""
+    rows = to_rows(df, encoder, max_gap)
+    scores = np.asarray(detector.score(rows), dtype=np.float64)
+    names = encoder.output_names
+    top: list[str] = []
+    for start in range(0, len(rows), EXPLAIN_CHUNK):
+        part = slice(start, start + EXPLAIN_CHUNK)
+        chunk = Rows(x=rows.x[part], y=rows.y[part], time=rows.time[part], segment=rows.segment[part])
+        top += top_sensors(detector.contributions(chunk), names)
+    out = pd.DataFrame({TIME: df[TIME].to_numpy(), LABEL: df[LABEL].to_numpy(), "score": scores, "top_sensors": top})
     for column in (SERIES, GROUP):
         if column in df:
             out[column] = df[column].to_numpy()
     return out
+
+
+def smooth_scores(scored: dict[str, pd.DataFrame], cfg: Config) -> dict[str, Any]:
+    """Replace each frame's score by its smoothed score (keeping the model's as raw_score); the smoother
+    is the configured one, or with method auto the best candidate on validation. Returns what was done."""
+    c = cfg.smoothing
+    seg = {split: segments(df[TIME].to_numpy(), cfg.data.max_gap, series_codes(df)) for split, df in scored.items()}
+    tried: dict[str, float | None] = {}
+    if c.method == "auto":
+        val = scored["val"]
+        smoother, tried = choose_smoother(val[LABEL].to_numpy(), val["score"].to_numpy(), seg["val"])
+    else:
+        smoother = Smoother(c.method, window=c.window, span=c.span)
+    for split, df in scored.items():
+        df["raw_score"] = df["score"]
+        df["score"] = smoother.apply(df["raw_score"].to_numpy(), seg[split])
+    return {"method": c.method, "applied": smoother.label, "validation_pr_auc": tried}
 
 
 def choose_thresholds(val: pd.DataFrame, cfg: Config) -> dict[str, float | None]:
@@ -200,9 +232,11 @@ def execute(cfg: Config, paths: Paths) -> None:
         for split in ("val", "test")
     }
     events = read_parquet(paths.events, "label_shift")
+    smoothing = smooth_scores(scored, cfg)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         result = run(scored, cfg, events)
+    result["smoothing"] = smoothing
     for w in caught:
         log.warning("%s", w.message)
     result["warnings"] = [str(w.message) for w in caught]

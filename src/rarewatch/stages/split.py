@@ -11,7 +11,14 @@ import pandas as pd
 from rarewatch.artifacts import atomic_dir, read_parquet
 from rarewatch.config import Config
 from rarewatch.data.schema import LABEL, SERIES, SUBSET, TIME, series_codes
-from rarewatch.data.splitting import block_bounds, head_split, random_split, series_split, time_split_per_series
+from rarewatch.data.splitting import (
+    block_bounds,
+    head_split,
+    random_split,
+    rolling_origin_per_series,
+    series_split,
+    time_split_per_series,
+)
 from rarewatch.data.timeaxis import NS_PER_MINUTE, as_numbers
 from rarewatch.errors import ConfigError, DataError
 from rarewatch.paths import Paths
@@ -57,6 +64,10 @@ def _index(df: pd.DataFrame, cfg: Config, with_test: bool) -> dict[str, np.ndarr
         index = series_split(blocks, train_f, val_f if with_test else val_f / 2, cfg.seed)
     elif s.method == "head":
         index = head_split(blocks, len(df), head_mask(df, cfg), s.val_fraction, s.gap_rows, names)
+    elif s.method == "rolling":
+        if not with_test:
+            raise ConfigError("split.method=rolling makes its own test blocks; it cannot use data.test_path")
+        return rolling_origin_per_series(blocks, len(df), s.folds, s.fold, s.gap_rows, names)
     else:
         return time_split_per_series(blocks, len(df), train_f, val_f, s.gap_rows, with_test=with_test, names=names)
     if not with_test:
@@ -83,6 +94,12 @@ def run(df: pd.DataFrame, cfg: Config) -> dict[str, pd.DataFrame]:
             "split 'train' has no normal rows, so there is nothing to learn normal behaviour from; "
             "check data.positive_label (is 'normal' marked positive?) or the split fractions"
         )
+    if cfg.split.method == "rolling" and not parts["val"][LABEL].any():
+        s = cfg.split
+        raise DataError(
+            f"split.fold={s.fold} of split.folds={s.folds}: its validation block has no positive row, so no threshold "
+            "can be chosen on it; use fewer folds (split.folds), or more data"
+        )
     for name in ("val", "test"):
         if not parts[name][LABEL].any():
             warnings.warn(
@@ -94,7 +111,7 @@ def run(df: pd.DataFrame, cfg: Config) -> dict[str, pd.DataFrame]:
 
 
 def execute(cfg: Config, paths: Paths) -> None:
-    parts = run(read_parquet(paths.processed, "label_shift"), cfg)
+    parts = run(read_parquet(paths.features, "features"), cfg)
     with atomic_dir(paths.split("train").parent) as tmp:
         for name, part in parts.items():
             part.to_parquet(tmp / f"{name}.parquet", index=False)

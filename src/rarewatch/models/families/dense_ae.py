@@ -39,5 +39,8 @@ class DenseAEDetector(TorchDetector):
     def score(self, rows: Rows) -> np.ndarray:
         return self._score_in_batches(lambda net, x: ((net(x) - x) ** 2).mean(dim=1), rows)
 
+    def contributions(self, rows: Rows) -> np.ndarray:
+        return self._score_in_batches(lambda net, x: (net(x) - x) ** 2, rows)
+
 
 FAMILY = DenseAEDetector

@@ -50,5 +50,9 @@ class LSTMAEDetector(SequenceDetector):
 
         return self._score_windows(error, rows)
 
+    def contributions(self, rows: Rows) -> np.ndarray:
+        net = self._trained_net()
+        return self._score_windows(lambda w: ((net(w) - w) ** 2)[:, -1], rows)  # the row's own reconstruction
+
 
 FAMILY = LSTMAEDetector

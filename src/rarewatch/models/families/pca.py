@@ -8,6 +8,7 @@ import numpy as np
 from pydantic import Field
 
 from rarewatch.config import FamilyConfig
+from rarewatch.models.base import Rows
 from rarewatch.models.sklearn_detector import SklearnDetector
 
 
@@ -28,9 +29,14 @@ class PCADetector(SklearnDetector):
         return {"components": int(self.estimator.n_components_)}
 
     def _score_estimator(self, x: np.ndarray) -> np.ndarray:
+        return self._squared_errors(x).mean(axis=1)
+
+    def _squared_errors(self, x: np.ndarray) -> np.ndarray:
         x = x.astype(np.float64)
-        recon = self.estimator.inverse_transform(self.estimator.transform(x))
-        return ((x - recon) ** 2).mean(axis=1)
+        return (x - self.estimator.inverse_transform(self.estimator.transform(x))) ** 2
+
+    def contributions(self, rows: Rows) -> np.ndarray:
+        return self._squared_errors(rows.x)
 
 
 FAMILY = PCADetector

@@ -50,5 +50,8 @@ class VAEDetector(TorchDetector):
             return self._score_in_batches(lambda net, x: negative_elbo(net, x, self.config.beta), rows)
         return self._score_in_batches(lambda net, x: ((net(x)[0] - x) ** 2).mean(dim=1), rows)
 
+    def contributions(self, rows: Rows) -> np.ndarray:
+        return self._score_in_batches(lambda net, x: (net(x)[0] - x) ** 2, rows)
+
 
 FAMILY = VAEDetector
