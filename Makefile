@@ -26,7 +26,7 @@ setup: $(BIN)/.installed .dvc/plots/offline_template.html
 
 pipeline:
 	$(BIN)/dvc repro
-	$(BIN)/python -m rarewatch.summary
+	$(BIN)/python -m rarewatch.report
 
 test: setup
 	$(BIN)/python -m pytest -q

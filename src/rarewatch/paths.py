@@ -74,6 +74,11 @@ class Paths:
         return self.root / "metrics" / "train.json"
 
     @property
+    def summary(self) -> Path:
+        """A dozen headline figures: the one metrics file git tracks and `dvc exp show` compares."""
+        return self.root / "metrics" / "summary.json"
+
+    @property
     def timings(self) -> Path:
         """Wall-clock figures (training seconds, samples/s): the one output that differs run to run."""
         return self.root / "metrics" / "timings.json"

@@ -31,6 +31,7 @@ def test_repro_tracks_and_reruns_only_what_changed(repo_copy: Path) -> None:
         "train",
         "evaluate",
         "cost",
+        "summary",
         "track",
     ]
     for rel in (
@@ -116,14 +117,17 @@ def test_repro_tracks_and_reruns_only_what_changed(repo_copy: Path) -> None:
     params["cost"]["fp"] = 20.0
     (repo_copy / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     third = sh(["dvc", "repro"], repo_copy)
-    assert stages_run(third.stdout) == ["validate", "evaluate", "cost", "track"]
+    assert stages_run(third.stdout) == ["validate", "evaluate", "cost", "summary", "track"]
     assert json.loads((repo_copy / "metrics/cost.json").read_text())["cost_matrix"]["fp"] == 20.0
     runs = client.search_runs([run.info.experiment_id])
     assert len(runs) == 2
 
     # `dvc exp run -S` composes conf/ into params.yaml (Hydra) and reruns after train only.
     exp = sh(["dvc", "exp", "run", "-S", "threshold.percentile=99"], repo_copy)
-    assert stages_run(exp.stdout) in (["validate", "evaluate", "track"], ["validate", "evaluate", "cost", "track"])
+    assert stages_run(exp.stdout) in (
+        ["validate", "evaluate", "summary", "track"],
+        ["validate", "evaluate", "cost", "summary", "track"],
+    )
     composed = yaml.safe_load((repo_copy / "params.yaml").read_text())
     assert composed["threshold"]["percentile"] == 99.0
     assert composed["cost"]["fp"] == 5.0  # recomposed from conf/, so the hand edit above is gone

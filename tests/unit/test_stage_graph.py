@@ -31,7 +31,7 @@ def test_every_stage_of_the_spec_is_in_dvc_yaml_with_its_module():
     stages = yaml.safe_load((REPO / "dvc.yaml").read_text())["stages"]
     assert list(stages) == [s.name for s in spec.STAGES]
     for s in spec.STAGES:
-        assert stages[s.name]["cmd"] == f"python -m rarewatch.stages.{s.name}"
+        assert stages[s.name]["cmd"] == f"PYTHONPATH=src python -m rarewatch.stages.{s.name}"
         assert (PACKAGE_DIR / "stages" / f"{s.name}.py").is_file()
 
 
@@ -67,10 +67,11 @@ def test_outs_are_the_paths_of_rarewatch_paths():
     assert outs["validate"] == {p.validated.as_posix()}
     assert outs["ingest"] == {p.raw.parent.as_posix()}
     assert outs["split"] == {p.split("train").parent.as_posix()}
-    assert outs["train"] == {p.model_dir.as_posix()}
-    assert metrics["train"] == {p.train_metrics.as_posix(), p.timings.as_posix()}
-    assert outs["evaluate"] == {p.scores("val").parent.as_posix(), p.eval_plots.as_posix()}
-    assert metrics["cost"] == {p.cost_metrics.as_posix()}
+    assert outs["train"] == {p.model_dir.as_posix(), p.train_metrics.as_posix(), p.timings.as_posix()}
+    assert outs["evaluate"] == {p.scores("val").parent.as_posix(), p.eval_plots.as_posix(), p.eval_metrics.as_posix()}
+    assert outs["cost"] == {p.cost_plots.as_posix(), p.cost_metrics.as_posix()}
+    # The one file DVC compares across experiments: small, git-tracked (cache: false).
+    assert [name for name, m in metrics.items() if m] == ["summary"] and metrics["summary"] == {p.summary.as_posix()}
     # Each stage's data deps are outputs of stages before it.
     produced: set[str] = set()
     for s in spec.STAGES:

@@ -16,7 +16,7 @@ from rarewatch.errors import ConfigError
 from rarewatch.evaluation.cost import CostMatrix
 from rarewatch.evaluation.early_warning import AlarmPolicy
 from rarewatch.paths import Paths
-from rarewatch.stages import cost, evaluate, features, ingest, label_shift, preprocess, split, train, validate
+from rarewatch.stages import cost, evaluate, features, ingest, label_shift, preprocess, split, summary, train, validate
 from rarewatch.stages.runner import run_stage
 
 T0 = pd.Timestamp("2024-01-01 00:00:00")
@@ -340,7 +340,7 @@ def test_cost_tie_goes_to_fewer_alarms():
 
 # ------------------------------------------------------------------------------------ whole pipeline
 
-STAGES = (validate, ingest, preprocess, label_shift, features, split, train, evaluate, cost)
+STAGES = (validate, ingest, preprocess, label_shift, features, split, train, evaluate, cost, summary)
 
 
 def run_all(cfg, root: Path) -> None:
@@ -381,6 +381,7 @@ def test_pipeline_writes_the_dvc_contract(pipeline_root):
         p.cost_metrics,
         p.cost_plots / "cost_curve.csv",
         p.cost_plots / "cost_curve.png",
+        p.summary,
     ]
     missing = [str(f.relative_to(pipeline_root)) for f in expected if not f.is_file() or f.stat().st_size == 0]
     assert missing == []

@@ -24,7 +24,8 @@ PROJECT_ROOT = SOURCE_ROOT.parent  # <project>/src -> <project>
 HEADER = (
     "# Generated from src/rarewatch/pipeline/spec.py by `make dvc.yaml` (python -m rarewatch.pipeline.dvcfile):\n"
     "# edit the spec, not this file. A test fails when the two disagree.\n"
-    "# validate -> ingest -> preprocess -> label_shift -> features -> split -> train -> evaluate -> cost -> track\n"
+    "# validate -> ingest -> preprocess -> label_shift -> features -> split -> train -> evaluate -> cost -> summary\n"
+    "# -> track\n"
 )
 
 PLOTS: list[Any] = [
@@ -69,11 +70,14 @@ def code_deps(spec: StageSpec) -> list[str]:
 
 
 def stage_entry(spec: StageSpec) -> dict[str, Any]:
+    # PYTHONPATH=src: the stage runs this checkout's code, also in the temporary copy a queued
+    # `dvc exp run --queue` runs in, not the editable install of the workspace it was queued from.
     entry: dict[str, Any] = {
-        "cmd": f"python -m {spec.module}",
+        "cmd": f"PYTHONPATH=src python -m {spec.module}",
         "deps": [*code_deps(spec), *(p.as_posix() for p in spec.deps)],
-        "params": list(spec.params),
     }
+    if spec.params:
+        entry["params"] = list(spec.params)
     if spec.outs:
         entry["outs"] = [p.as_posix() for p in spec.outs]
     if spec.always_changed:

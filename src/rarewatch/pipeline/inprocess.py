@@ -26,7 +26,7 @@ from pathlib import Path
 from rarewatch.config import Config, to_dict
 from rarewatch.paths import Paths
 from rarewatch.pipeline import spec
-from rarewatch.stages import cost, evaluate, features, ingest, label_shift, preprocess, split, train, validate
+from rarewatch.stages import cost, evaluate, features, ingest, label_shift, preprocess, split, summary, train, validate
 from rarewatch.stages.runner import run_stage
 
 _PACKAGE = Path(__file__).resolve().parents[1]
@@ -40,6 +40,7 @@ _MODULES = {
     "train": train,
     "evaluate": evaluate,
     "cost": cost,
+    "summary": summary,
 }
 
 
@@ -112,7 +113,7 @@ def _run(name: str, cfg: Config, paths: Paths) -> None:
 
 
 def run_pipeline(cfg: Config, job_root: Path, cache_root: Path) -> PipelineResult:
-    """validate .. cost for one config; outputs under `job_root` in the same layout as `dvc repro`."""
+    """validate .. summary for one config; outputs under `job_root` in the same layout as `dvc repro`."""
     code = source_digest()
     _run("validate", cfg, Paths(job_root))
     inputs = json.loads(Paths(job_root).validated.read_text())
@@ -141,4 +142,5 @@ def run_pipeline(cfg: Config, job_root: Path, cache_root: Path) -> PipelineResul
         shutil.copyfile(metrics, job.root / metrics.relative_to(model_dir))
     _run("evaluate", cfg, job)
     _run("cost", cfg, job)
+    _run("summary", cfg, job)
     return PipelineResult(job, data_reused, model_reused)

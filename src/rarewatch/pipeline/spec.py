@@ -30,7 +30,7 @@ class StageSpec:
     params: tuple[str, ...]
     deps: tuple[Path, ...] = ()  # files or directories written by earlier stages
     outs: tuple[Path, ...] = ()  # cached outputs
-    metrics: tuple[Path, ...] = ()  # small JSON files, versioned by git (cache: false)
+    metrics: tuple[Path, ...] = ()  # small JSON files DVC compares, versioned by git (cache: false)
     untracked: tuple[str, ...] = ()
     always_changed: bool = False  # rerun on every `dvc repro` (its outputs decide what reruns after it)
 
@@ -85,8 +85,7 @@ STAGES: tuple[StageSpec, ...] = (
             "preprocess.scaling",
         ),
         deps=(REL.split("train").parent,),
-        outs=(REL.model_dir,),
-        metrics=(REL.train_metrics, REL.timings),
+        outs=(REL.model_dir, REL.train_metrics, REL.timings),
         untracked=("trainer.progress_bar",),
     ),
     StageSpec(
@@ -104,16 +103,16 @@ STAGES: tuple[StageSpec, ...] = (
             "trainer.num_threads",
         ),
         deps=(REL.model_dir, REL.split("train").parent, REL.processed.parent),
-        outs=(REL.scores("val").parent, REL.eval_plots),
-        metrics=(REL.eval_metrics,),
+        outs=(REL.scores("val").parent, REL.eval_plots, REL.eval_metrics),
     ),
     StageSpec(
         "cost",
         params=("cost", "alarm"),
         deps=(REL.scores("val").parent,),
-        outs=(REL.cost_plots,),
-        metrics=(REL.cost_metrics,),
+        outs=(REL.cost_plots, REL.cost_metrics),
     ),
+    # The headline figures DVC compares (exp show, metrics diff): small, git-tracked, one per experiment.
+    StageSpec("summary", params=(), deps=(REL.eval_metrics, REL.cost_metrics), metrics=(REL.summary,)),
     # Logs the whole config, so it reads every section; its only output is the MLflow run (run.json is
     # a pointer to it, new every time, so not a DVC output).
     StageSpec(
@@ -126,6 +125,7 @@ STAGES: tuple[StageSpec, ...] = (
             REL.timings,
             REL.eval_metrics,
             REL.cost_metrics,
+            REL.summary,
             REL.eval_plots,
             REL.cost_plots,
         ),
