@@ -19,7 +19,11 @@ from rarewatch.stages import train
 FAST = ["trainer.progress_bar=false", "trainer.num_threads=1"]
 EPOCHS = 5  # deep families only
 # Test ROC-AUC measured with these settings on a 2-core CPU: dense_ae 0.800, denoising_ae 0.841, vae 0.801,
-# lstm_ae 0.840, lstm_classifier 0.981, pca 0.831, isolation_forest 0.604, gradient_boosting 0.821.
+# lstm_ae 0.840, lstm_classifier 0.981, pca 0.831, isolation_forest 0.604, gradient_boosting 0.821,
+# knn 0.760, lof 0.812, ecod 0.568, copod 0.541.
+# ECOD and COPOD score each feature's marginal tails, and the default precursor breaks the channels'
+# correlation within their normal range (validation ROC-AUC 0.459 and 0.450): their floor is chance,
+# which still catches a reversed or broken score; they do find marginal shifts (test_families.py).
 FLOORS = {
     "dense_ae": 0.7,
     "denoising_ae": 0.7,
@@ -29,6 +33,10 @@ FLOORS = {
     "pca": 0.75,
     "isolation_forest": 0.55,
     "gradient_boosting": 0.7,
+    "knn": 0.65,
+    "lof": 0.7,
+    "ecod": 0.5,
+    "copod": 0.5,
 }
 
 pytestmark = pytest.mark.slow

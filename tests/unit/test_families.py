@@ -11,10 +11,10 @@ import pytest
 import torch
 from sklearn.metrics import roc_auc_score
 
-from rarewatch.config import config_from_dict
+from rarewatch.config import TrainerConfig, config_from_dict
 from rarewatch.errors import ConfigError, DataError
 from rarewatch.models.base import Rows
-from rarewatch.models.registry import resolve
+from rarewatch.models.registry import family, resolve
 from rarewatch.stages import train
 
 SEQUENCE_FAMILIES = ["lstm_ae", "lstm_classifier"]
@@ -89,6 +89,13 @@ def test_lstm_classifier_without_positive_windows_fails_clearly(small_config, si
         ("isolation_forest", "n_estimators", 0, r"'model\.n_estimators' is 0; must be >= 1"),
         ("pca", "variance", 1.5, r"'model\.variance' is 1\.5; must be < 1"),
         ("gradient_boosting", "max_leaf_nodes", 1, r"'model\.max_leaf_nodes' is 1; must be >= 2"),
+        ("ecod", "train_on", "some", r"'model\.train_on' is 'some'; allowed values: 'normal' or 'all'"),
+        ("copod", "alpha", 0.1, r"unknown config key 'model\.alpha'; allowed keys: name, train_on"),
+        ("knn", "n_neighbors", 0, r"'model\.n_neighbors' is 0; must be >= 1"),
+        ("knn", "method", "max", r"'model\.method' is 'max'; allowed values: 'largest', 'mean' or 'median'"),
+        ("knn", "max_train_rows", -1, r"'model\.max_train_rows' is -1; must be >= 0"),
+        ("lof", "max_train_rows", 1.5, r"'model\.max_train_rows' is 1\.5; must be an integer"),
+        ("lof", "max_train_rows", 20, r"max_train_rows=20 leaves no more rows than model\.n_neighbors=20; raise"),
     ],
 )
 def test_config_values_are_checked(small_params, name, key, value, match):
@@ -156,15 +163,16 @@ def test_input_noise_only_in_training_steps():
     assert float(module._step(x, "train")) == pytest.approx(0.25, rel=0.05)  # noise variance 0.5^2
 
 
-def test_family_modules_do_not_import_torch():
-    # The validate stage imports every family module; torch must wait until fit/score/load.
+def test_family_modules_do_not_import_torch_or_pyod():
+    # The validate stage imports every family module; torch and pyod must wait until fit/score/load.
     import subprocess
     import sys
 
     from rarewatch.models import families
 
     imports = ", ".join(f"rarewatch.models.families.{name}" for name in families.names())
-    code = f"import sys; import {imports}; print([m for m in ('torch', 'lightning') if m in sys.modules])"
+    heavy = ("torch", "lightning", "pyod", "numba")  # pyod alone takes seconds to import (numba, llvmlite)
+    code = f"import sys; import {imports}; print([m for m in {heavy!r} if m in sys.modules])"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
 
@@ -204,3 +212,127 @@ def test_gradient_boosting_needs_both_classes(small_config, small_splits):
     normal_only = small_splits["train"][small_splits["train"]["label"] == 0]
     with pytest.raises(DataError, match="needs both normal and event rows"):
         train.run(normal_only, small_splits["val"], cfg, cfg.model)
+
+
+# --------------------------------------------------------------------------------- PyOD families
+
+PYOD_FAMILIES = ["ecod", "copod", "knn", "lof"]
+NEIGHBOUR_FAMILIES = ["knn", "lof"]
+_TRAINER = TrainerConfig(accelerator="cpu", devices=1, num_threads=1, deterministic=True, progress_bar=False)
+
+
+def test_seeded_rows_are_a_capped_seeded_subsample_in_order():
+    from rarewatch.models.families._pyod import seeded_rows
+
+    x = np.arange(100.0)[:, None]
+    picked = seeded_rows(x, 30, seed=1)
+    assert picked.shape == (30, 1) and set(picked[:, 0]) <= set(x[:, 0])
+    assert (np.diff(picked[:, 0]) > 0).all()  # distinct rows, in their original (time) order
+    np.testing.assert_array_equal(seeded_rows(x, 30, seed=1), picked)
+    assert not np.array_equal(seeded_rows(x, 30, seed=2), picked)
+    for no_cap in (0, None, 100, 500):
+        assert seeded_rows(x, no_cap, seed=1) is x
+
+
+@pytest.mark.parametrize("name", NEIGHBOUR_FAMILIES)
+def test_neighbour_families_fit_on_the_seeded_capped_normal_rows(small_config, small_splits, name):
+    from rarewatch.models.families._pyod import seeded_rows
+
+    cfg = small_config(model=name, model__max_train_rows=500)
+    encoder, detector, report = train.run(small_splits["train"], small_splits["val"], cfg, cfg.model)
+    normal = train.to_rows(small_splits["train"], encoder, 1.5).normal_x()
+    assert len(normal) > 500 and report.train_rows == 500
+    assert report.extra == {"available_train_rows": len(normal)}
+    fitted = detector.estimator.neigh_ if name == "knn" else detector.estimator.detector_
+    np.testing.assert_array_equal(fitted._fit_X, seeded_rows(normal, 500, cfg.seed))
+
+    uncapped = small_config(model=name, model__max_train_rows=0)
+    _, _, report = train.run(small_splits["train"], small_splits["val"], uncapped, uncapped.model)
+    assert report.train_rows == len(normal)
+
+
+@pytest.mark.parametrize("name", NEIGHBOUR_FAMILIES)
+def test_neighbour_families_need_more_rows_than_neighbours(small_config, small_splits, name):
+    cfg = small_config(model=name, model__n_neighbors=5, model__max_train_rows=0)
+    few = small_splits["train"][small_splits["train"]["label"] == 0].head(5)
+    with pytest.raises(DataError, match=rf"{name}: model\.n_neighbors=5 needs more than 5 training rows .* got 5"):
+        train.run(few, small_splits["val"], cfg, cfg.model)
+
+
+@pytest.mark.parametrize("name", PYOD_FAMILIES)
+def test_pyod_scores_do_not_depend_on_the_fixed_contamination(trained, signal_splits, name):
+    # Why contamination may be fixed internally (families/_pyod.py): it only sets PyOD's own labels.
+    _, encoder, detector, _ = trained(name)
+    fit = train.to_rows(signal_splits["train"], encoder, 1.5)
+    rows = train.to_rows(signal_splits["test"], encoder, 1.5)
+    other = family(name).build(detector.config, detector.seed, detector.trainer_config)
+    other.estimator.set_params(contamination=0.3)
+    other.fit(fit, fit)
+    np.testing.assert_array_equal(other.score(rows), detector.score(rows))
+
+
+@pytest.mark.parametrize("name", ["ecod", "copod"])
+def test_ecdf_scoring_leaves_the_fitted_model_as_it_was(small_config, small_splits, tmp_path, name):
+    # PyOD's ECOD/COPOD write per-call arrays (training + scored rows) onto the estimator: scoring
+    # must neither grow the model nor change what save() writes.
+    import zipfile
+
+    def saved_arrays() -> list[int]:
+        # sizes of the arrays in the skops file (its bytes also hold object ids, so they vary per dump)
+        detector.save(tmp_path)
+        with zipfile.ZipFile(tmp_path / "estimator.skops") as z:
+            return sorted(i.file_size for i in z.infolist() if i.filename.endswith(".npy"))
+
+    cfg = small_config(model=name)
+    encoder, detector, _ = train.run(small_splits["train"], small_splits["val"], cfg, cfg.model)
+    before = set(vars(detector.estimator))
+    assert {"O", "U_l", "U_r", "U_skew"}.isdisjoint(before)
+    arrays = saved_arrays()
+    train_x = detector.estimator.X_train
+    assert max(arrays) < 2 * train_x.nbytes  # the training rows are the largest thing saved
+    detector.score(train.to_rows(small_splits["test"], encoder, 1.5))
+    assert set(vars(detector.estimator)) == before
+    assert saved_arrays() == arrays
+
+
+@pytest.mark.parametrize("name", PYOD_FAMILIES)
+def test_trusted_types_are_exactly_what_saved_pyod_models_need(tmp_path, name):
+    # sklearn's neighbour search picks a KD tree for few features and brute force for many: the
+    # trusted list must cover both, and hold nothing a saved model never asks for.
+    import skops.io
+
+    cls = family(name)
+    config = cls.config_class.model_validate(
+        {"name": name, "train_on": "normal"}
+        | ({"n_neighbors": 5, "max_train_rows": 0} if name in NEIGHBOUR_FAMILIES else {})
+        | ({"method": "largest"} if name == "knn" else {})
+    )
+    rng = np.random.default_rng(0)
+    needed: set[str] = set()
+    for n_features in (4, 30):
+        x = rng.normal(size=(300, n_features)).astype(np.float32)
+        rows = Rows(x=x, y=np.zeros(300, dtype=np.int64), time=np.arange(300.0), segment=np.zeros(300, dtype=np.int64))
+        detector = cls.build(config, 0, _TRAINER)
+        detector.fit(rows, rows)
+        detector.save(tmp_path)
+        needed |= set(skops.io.get_untrusted_types(file=tmp_path / "estimator.skops"))
+    assert needed == set(cls.trusted_types)
+
+
+@pytest.mark.parametrize("name", ["ecod", "copod"])
+def test_ecdf_families_find_a_shift_in_the_marginals(name):
+    # What per-feature tail detectors are for (the default data's precursor, a broken correlation
+    # within the normal range, is not: test_default_data_floor.py holds them to chance there only).
+    rng = np.random.default_rng(0)
+
+    def rows(x: np.ndarray, y: np.ndarray) -> Rows:
+        return Rows(x=x, y=y, time=np.arange(len(y), dtype=np.float64), segment=np.zeros(len(y), dtype=np.int64))
+
+    normal = rng.normal(size=(3000, 10)).astype(np.float32)
+    x = rng.normal(size=(1000, 10)).astype(np.float32)
+    y = (rng.random(1000) < 0.05).astype(np.int64)
+    x[y == 1, :3] += 2.5
+    cls = family(name)
+    detector = cls.build(cls.config_class(name=name, train_on="normal"), 0, _TRAINER)
+    detector.fit(rows(normal, np.zeros(3000, dtype=np.int64)), rows(x, y))
+    assert roc_auc_score(y, detector.score(rows(x, y))) > 0.85
