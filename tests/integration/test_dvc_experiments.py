@@ -1,0 +1,70 @@
+"""Comparing experiments the way DVC users do: exp show, metrics diff and plots diff between experiments,
+and a temporary-copy experiment running its own snapshot of the code."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.integration.conftest import REPO, sh
+
+pytestmark = pytest.mark.slow
+
+SMALL = ["-S", "data.synthetic.n_rows=4000"]
+FAST = [*SMALL, "-S", "model.max_epochs=3"]
+
+
+def _exp_metrics(repo: Path) -> dict[str, dict]:
+    """Experiment name -> its metrics/summary.json, from `dvc exp show --json`."""
+    rows = json.loads(sh(["dvc", "exp", "show", "--json"], repo).stdout)
+    out = {}
+    for row in rows:
+        for exp in row.get("experiments") or []:
+            for rev in exp.get("revs") or []:
+                data = rev.get("data") or {}
+                out[data.get("name") or rev.get("name")] = (data.get("metrics") or {}).get("metrics/summary.json", {})
+    return out
+
+
+def test_two_experiments_compare_in_exp_show_metrics_diff_and_plots_diff(repo_copy: Path, tmp_path: Path) -> None:
+    env_uri = f"sqlite:///{repo_copy / 'mlflow.db'}"
+    sh(
+        ["dvc", "exp", "run", "-n", "p99", *FAST, "-S", "threshold.percentile=99"],
+        repo_copy,
+        env={"MLFLOW_TRACKING_URI": env_uri},
+    )
+    sh(["dvc", "exp", "run", "-n", "pca", *SMALL, "-S", "model=pca"], repo_copy, env={"MLFLOW_TRACKING_URI": env_uri})
+    metrics = _exp_metrics(repo_copy)
+    for name in ("p99", "pca"):
+        assert {"roc_auc", "pr_auc", "cost", "savings", "event_recall"} <= set(metrics[name].get("data", {})), name
+    assert metrics["p99"]["data"]["roc_auc"] != metrics["pca"]["data"]["roc_auc"]
+
+    shown = sh(["dvc", "exp", "show", "--no-pager", "--only-changed", "--drop", "Created|State|Executor"], repo_copy)
+    width = max(len(line) for line in shown.stdout.splitlines())
+    assert width <= 160, shown.stdout  # readable: a few changed params and the headline figures
+
+    diff = sh(["dvc", "metrics", "diff", "p99", "pca", "--json"], repo_copy)
+    assert "metrics/summary.json" in json.loads(diff.stdout)
+    # The offline HTML template (make setup builds it; git ignores it) so the page needs no CDN.
+    template = REPO / ".dvc/plots/offline_template.html"
+    (repo_copy / ".dvc/plots").mkdir(parents=True, exist_ok=True)
+    shutil.copy(template, repo_copy / ".dvc/plots/offline_template.html")
+    plots = sh(["dvc", "plots", "diff", "p99", "pca", "-o", str(tmp_path / "plots")], repo_copy)
+    assert (tmp_path / "plots" / "index.html").is_file(), plots.stdout
+
+
+def test_a_temporary_experiment_runs_its_own_snapshot_of_the_code(repo_copy: Path) -> None:
+    """`dvc exp run --temp` (and --queue) run in a copy of the repository: the stages must import that
+    copy's src/, not the editable install of the workspace."""
+    summary = repo_copy / "src/rarewatch/stages/summary.py"
+    original = summary.read_text()
+    summary.write_text(
+        original.replace('"degenerate": len(flags),', '"degenerate": len(flags),\n        "snapshot": 1,')
+    )
+    env = {"MLFLOW_TRACKING_URI": f"sqlite:///{repo_copy / 'mlflow.db'}"}
+    sh(["dvc", "exp", "run", "--temp", "-n", "snap", *FAST], repo_copy, env=env)
+    summary.write_text(original)
+    assert _exp_metrics(repo_copy)["snap"]["data"].get("snapshot") == 1
