@@ -32,7 +32,7 @@ def test_sweep_2x2_nests_runs_and_reuses_models(tmp_path: Path) -> None:
         ],
         tmp_path,
     )
-    assert "Sweep: 4 jobs, sorted by validation cost" in proc.stdout
+    assert "4 jobs, 4 finished; ranked by validation cost" in proc.stdout
 
     results = [json.loads(p.read_text()) for p in tmp_path.glob("multirun/*/*/result.json")]
     assert len(results) == 4
