@@ -317,7 +317,9 @@ def build_table(results: list[JobResult], label: str) -> SweepTable:
     counts = f"{len(ranked)} job{'s' if len(ranked) != 1 else ''}, {finished} finished"
     if unfinished:
         counts += f", {unfinished} failed"
-    title = f"{label}: {counts}; ranked by validation cost" + (", degenerate results last" if degenerate else "")
+    title = f"{label}: {counts}"
+    if len(ranked) > 1:
+        title += "; ranked by validation cost" + (", degenerate results last" if degenerate else "")
 
     notes = []
     if strategies:

@@ -189,6 +189,7 @@ def test_table_lists_failed_jobs_with_their_error_and_marks_degenerate_ones():
 
 def test_a_single_run_has_no_override_columns():
     table = build_table([job(0, ["model.max_epochs=2"])], "Run outputs/x")
+    assert table.title == "Run outputs/x: 1 job, 1 finished"
     assert table.headers[:2] == ["job", "val cost"]
     assert "every job: model.max_epochs=2" in table.notes
 
