@@ -305,3 +305,20 @@ def test_processes_opening_a_fresh_store_together_create_it_once(tmp_path: Path)
     assert [p.returncode for p in procs] == [0] * 4, [err for _, err in outputs]
     assert len({out.strip() for out, _ in outputs}) == 1  # one experiment, the same id for everyone
     assert len(store_runs(tmp_path)) == 0
+
+
+def test_a_job_whose_logging_fails_is_a_failed_job(tmp_path: Path):
+    # The experiment's artifact directory is a file: every artifact upload fails.
+    (tmp_path / "mlartifacts").write_text("a file, not a directory")
+    proc = sh([SWEEP, "-m", "threshold.percentile=90,99", *SMALL], tmp_path, check=False)
+    assert proc.returncode == 1
+    assert [row[2:] for row in table_rows(proc.stdout)] == [["failed"], ["failed"]]
+    assert "job 0 failed: NotADirectoryError" in proc.stdout
+    assert (
+        proc.stderr.strip()
+        .splitlines()[-1]
+        .startswith("rarewatch-sweep: error: the sweep's end could not be recorded in MLflow: NotADirectoryError")
+    )
+    runs = store_runs(tmp_path)
+    assert len(runs) == 3 and {r.info.status for r in runs} == {"FAILED"}  # the parent too: none left RUNNING
+    assert all(r["status"] == "failed" for r in records(tmp_path))
