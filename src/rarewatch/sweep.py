@@ -257,7 +257,7 @@ def _run_pipeline(cfg: Config, job: Job, run: _Run, result: JobResult) -> JobRes
     tags = {"rarewatch.model": "reused" if outcome.model_reused else "trained"}
     if figures["degenerate"]:
         tags["rarewatch.degenerate"] = ",".join(f.code for f in figures["degenerate"])
-    log_results(run.uri, run.run_id, cfg, paths, tags)
+    log_results(run.uri, run.run_id, cfg, paths, tags, model_reused=outcome.model_reused)
     return result.model_copy(update=figures)
 
 

@@ -210,15 +210,26 @@ def log_config(uri: str, run_id: str, cfg: Config) -> None:
     client.log_dict(run_id, to_dict(cfg), "config.yaml")
 
 
-def log_results(uri: str, run_id: str, cfg: Config, paths: Paths, tags: dict[str, str] | None = None) -> None:
-    """Metrics, per-epoch history, metric files, plots and (tracking.log_model) the model under `paths`."""
+def log_results(
+    uri: str,
+    run_id: str,
+    cfg: Config,
+    paths: Paths,
+    tags: dict[str, str] | None = None,
+    model_reused: bool = False,
+) -> None:
+    """Metrics, per-epoch history, metric files, plots and (tracking.log_model) the model under `paths`.
+
+    `model_reused`: this run's model was trained by another run (a sweep's cache), so its wall-clock
+    training figures are not this run's and are not logged.
+    """
     from mlflow.entities import Metric, RunTag
 
     client = _client(uri)
     eval_m = json.loads(paths.eval_metrics.read_text())
     cost_m = json.loads(paths.cost_metrics.read_text())
     train_m = json.loads(paths.train_metrics.read_text())
-    timings = json.loads(paths.timings.read_text())
+    timings = {} if model_reused else json.loads(paths.timings.read_text())
     all_tags = {"data.sha256": file_sha256(paths.raw), "dataset": cfg.data.name, "model": cfg.model.name}
     all_tags.update(tags or {})
     now = int(time.time() * 1000)
