@@ -473,11 +473,14 @@ def main() -> None:
     if _PROCESS.sweep is not None:
         try:
             code = finish_sweep(_PROCESS.sweep, stop, project)
-        except Exception as exc:
+        except (Exception, Interrupted, KeyboardInterrupt) as exc:
+            # The parent run was ended FAILED if MLflow still answered (ending_run in finish_sweep).
             if full_traceback:
                 traceback.print_exception(exc)
-            _error(f"the sweep's end could not be recorded in MLflow: {error_line(exc)}")
-            code = max(stop.code if stop else 0, EXIT_FAILED)
+            if stop is not None:
+                _error(stop.message)
+            _error(f"the sweep's end could not be recorded: {error_line(exc)}")
+            code = exc.exit_code if isinstance(exc, Interrupted) else stop.code if stop else EXIT_FAILED
         sys.exit(code)
     if stop is not None:
         _error(stop.message)

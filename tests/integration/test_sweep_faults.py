@@ -317,7 +317,7 @@ def test_a_job_whose_logging_fails_is_a_failed_job(tmp_path: Path):
     assert (
         proc.stderr.strip()
         .splitlines()[-1]
-        .startswith("rarewatch-sweep: error: the sweep's end could not be recorded in MLflow: NotADirectoryError")
+        .startswith("rarewatch-sweep: error: the sweep's end could not be recorded: NotADirectoryError")
     )
     runs = store_runs(tmp_path)
     assert len(runs) == 3 and {r.info.status for r in runs} == {"FAILED"}  # the parent too: none left RUNNING
