@@ -337,7 +337,7 @@ class _Stop:
 def finish_sweep(sweep: SweepInfo, stop: _Stop | None, project: Path) -> int:
     """Print the sweep's table, end its runs in MLflow, and return the exit code."""
     from rarewatch.sweep_results import rank, read_results, results_json
-    from rarewatch.tracking import RunStatus, end_run, ending_run, log_summary, run_status
+    from rarewatch.tracking import RunStatus, end_run, ending_run, log_summary, running_children
 
     sweep_dir = Path(sweep.sweep_dir)
     records = read_results(sweep_dir, sweep.sweep_id)
@@ -365,9 +365,11 @@ def finish_sweep(sweep: SweepInfo, stop: _Stop | None, project: Path) -> int:
         status = "FINISHED"
     uri = sweep.tracking_uri
     with ending_run(uri, sweep.parent_run_id, status=None):  # FAILED if recording the end fails
-        for r in unfinished:
-            if r.run_id is not None and run_status(uri, r.run_id) == "RUNNING":
-                end_run(uri, r.run_id, "KILLED", r.error)
+        # From MLflow, not the records: a worker killed between creating its run and recording it
+        # (joblib kills every worker with SIGKILL when one dies) left a run no record names.
+        errors = {r.run_id: r.error for r in results if r.run_id is not None}
+        for run_id in running_children(uri, sweep.experiment_id, sweep.parent_run_id):
+            end_run(uri, run_id, "KILLED", errors.get(run_id) or "its process ended before the job did")
         ranked = rank(results)
         metrics = {"jobs": float(len(results)), "jobs_finished": float(len(results) - len(unfinished))}
         if ranked and ranked[0].val_cost is not None and ranked[0].status == "finished":

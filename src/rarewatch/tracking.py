@@ -264,8 +264,14 @@ def end_run(uri: str, run_id: str, status: RunStatus, error: str | None = None) 
     client.set_terminated(run_id, status)
 
 
-def run_status(uri: str, run_id: str) -> str:
-    return _client(uri).get_run(run_id).info.status
+def running_children(uri: str, experiment_id: str, parent_run_id: str) -> list[str]:
+    """The ids of the runs nested under `parent_run_id` that are still RUNNING."""
+    runs = _client(uri).search_runs(
+        [experiment_id],
+        filter_string=f"tags.`mlflow.parentRunId` = '{parent_run_id}' and attributes.status = 'RUNNING'",
+        max_results=50_000,
+    )
+    return [r.info.run_id for r in runs]
 
 
 @contextmanager

@@ -7,7 +7,21 @@ from pathlib import Path
 import pytest
 
 from rarewatch.errors import ConfigError, DataError
-from rarewatch.tracking import end_run, ending_run, ensure_store, error_line, run_status, sqlite_file, start_run
+from rarewatch.tracking import (
+    end_run,
+    ending_run,
+    ensure_store,
+    error_line,
+    running_children,
+    sqlite_file,
+    start_run,
+)
+
+
+def run_status(uri: str, run_id: str) -> str:
+    from mlflow import MlflowClient
+
+    return MlflowClient(uri).get_run(run_id).info.status
 
 
 @pytest.fixture(scope="module")
@@ -66,6 +80,16 @@ def test_ending_run_marks_how_the_block_ended(store: tuple[str, Path]):
 
     assert MlflowClient(uri).get_run(failed).data.tags["rarewatch.error"] == "no normal rows in split 'train'"
     end_run(uri, parent, "FINISHED")
+
+
+def test_running_children_are_the_parents_unfinished_runs(store: tuple[str, Path]):
+    uri, root = store
+    exp = ensure_store(uri, "sweeps", root)
+    parent, other_parent = start_run(uri, exp, "sweep", {}), start_run(uri, exp, "other sweep", {})
+    done, left = (start_run(uri, exp, name, {}, parent_run_id=parent) for name in ("done", "left"))
+    start_run(uri, exp, "another sweep's job", {}, parent_run_id=other_parent)
+    end_run(uri, done, "FINISHED")
+    assert running_children(uri, exp, parent) == [left]
 
 
 def test_ending_run_keeps_the_error_when_ending_the_run_fails_too(store: tuple[str, Path]):
