@@ -23,11 +23,9 @@ pytestmark = pytest.mark.slow
 SWEEP = str(BIN / "rarewatch-sweep")
 JOBLIB = ["hydra/launcher=joblib", "hydra.launcher.n_jobs=2", "trainer.num_threads=1"]
 # Training that lasts a few seconds (about 5 s on 2 cores), long enough to be caught in the middle.
-SLOW_TRAINING = [o for o in SMALL if not o.startswith("model.max_epochs")] + [
-    "model.max_epochs=30",
-    "model.patience=0",
-    "model.batch_size=16",
-]
+# Small batches and no early stopping: each epoch takes about 0.15 s on 2 cores.
+SLOW_EPOCHS = [o for o in SMALL if not o.startswith("model.max_epochs")] + ["model.patience=0", "model.batch_size=16"]
+SLOW_TRAINING = [*SLOW_EPOCHS, "model.max_epochs=30"]  # about 5 s, long enough to be caught in the middle
 
 
 def start(args: list[str], cwd: Path) -> subprocess.Popen[str]:
@@ -180,26 +178,34 @@ def test_a_sweep_directory_is_never_shared(tmp_path: Path):
 
 
 def test_a_job_killed_mid_training_leaves_nothing_half_written(tmp_path: Path):
-    args = ["-m", "model.hidden_dims=[8,4,8],[16,8,16]", *JOBLIB, *SLOW_TRAINING]
+    # Two jobs on two joblib workers: one trains 1 epoch, the other 60 (about 10 s). Once the short one
+    # has finished, the model being built is the long one's: its worker is killed with SIGKILL.
+    args = ["-m", "model.max_epochs=60,1", *JOBLIB, *SLOW_EPOCHS]
     proc = start(args, tmp_path)
-    victim = wait_for_training(tmp_path, proc)
-    time.sleep(1.5)  # into the fit (about 5 s)
     cache = tmp_path / ".rarewatch" / "cache"
-    assert not complete_model_entries(cache), "training finished before the kill; make SLOW_TRAINING slower"
-    os.kill(victim["pid"], signal.SIGKILL)
+    deadline = time.monotonic() + 300
+    while True:
+        jobs = {r["overrides"][0]: r for r in records(tmp_path)}
+        short, long = jobs.get("model.max_epochs=1"), jobs.get("model.max_epochs=60")
+        if short and short["status"] == "finished" and long and list(cache.glob(".model-*")):
+            break
+        assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
+        time.sleep(0.1)
+    time.sleep(1)
+    assert len(complete_model_entries(cache)) == 1  # the short job's; the long one is still training
+    os.kill(long["pid"], signal.SIGKILL)
     out, err = proc.communicate(timeout=300)
 
     # The sweep survives its worker: it reports, ends every run it started, and fails.
     assert proc.returncode == 1, f"{out}\n{err}"
     assert "rarewatch-sweep: error: TerminatedWorkerError" in err
-    killed = next(r for r in records(tmp_path) if r["num"] == victim["num"])
-    assert killed["status"] == "killed"
+    assert {r["num"]: r["status"] for r in records(tmp_path)} == {long["num"]: "killed", short["num"]: "finished"}
     runs = store_runs(tmp_path)
     assert not [r for r in runs if r.info.status == "RUNNING"]
-    assert next(r for r in runs if r.info.run_id == victim["run_id"]).info.status == "KILLED"
+    assert next(r for r in runs if r.info.run_id == long["run_id"]).info.status == "KILLED"
     # No half-written entry, and no lock held by the dead process.
     assert all(lock_is_free(lock) for lock in cache.glob("*.lock"))
-    complete_model_entries(cache)
+    assert len(complete_model_entries(cache)) == 1
 
     # The same sweep again: it completes, trains what the killed job did not finish, leaves no debris.
     first_dirs = set(tmp_path.glob("multirun/*"))
@@ -207,7 +213,7 @@ def test_a_job_killed_mid_training_leaves_nothing_half_written(tmp_path: Path):
     (new_dir,) = set(tmp_path.glob("multirun/*")) - first_dirs
     rerun = {r["num"]: r for r in (json.loads(p.read_text()) for p in new_dir.glob("*/result.json"))}
     assert all(r["status"] == "finished" for r in rerun.values())
-    assert rerun[victim["num"]]["model_reused"] is False
+    assert rerun[long["num"]]["model_reused"] is False and rerun[short["num"]]["model_reused"] is True
     assert len(complete_model_entries(cache)) == 2
     assert not [p.name for p in cache.iterdir() if p.name.startswith(".")]  # no temporary directory left
     assert len(table_rows(again.stdout)) == 2
