@@ -4,6 +4,11 @@ A pipeline execution becomes one MLflow run, assembled from the files the stages
 metrics, plots, model, data hash). Logging from files rather than from inside each stage means a
 partial `dvc repro` (say, only `cost` after a cost-matrix change) still yields a complete,
 comparable run.
+
+Every process opens the store through `ensure_store` (which creates a sqlite store once, under a
+lock between processes), and runs are started and ended explicitly by id, never as MLflow's
+"active run": a sweep job's run exists from the job's start and ends FINISHED, FAILED (the job
+raised) or KILLED (interrupted), so no run is left RUNNING by a job that failed.
 """
 
 from __future__ import annotations
@@ -12,12 +17,20 @@ import json
 import os
 import re
 import subprocess
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from rarewatch.config import Config, flatten, to_dict
 from rarewatch.data.sources import file_sha256
+from rarewatch.errors import ConfigError, RarewatchError
+from rarewatch.file_lock import exclusive_lock
 from rarewatch.paths import Paths
+
+if TYPE_CHECKING:
+    from mlflow import MlflowClient
 
 os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 
@@ -33,25 +46,69 @@ def resolve_uri(uri: str | None, root: Path) -> str:
     return os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{root.resolve() / 'mlflow.db'}"
 
 
-def _mlflow():  # noqa: ANN202 - importing mlflow costs seconds; only tracking code pays it
-    import mlflow
+def _client(uri: str) -> MlflowClient:
+    from mlflow import MlflowClient  # importing mlflow costs seconds; only tracking code pays it
 
-    return mlflow
+    return MlflowClient(uri)
 
 
-def experiment_id(uri: str, name: str, root: Path) -> str:
-    """The experiment's id, creating it with artifacts in <project>/mlartifacts.
+def sqlite_file(uri: str) -> Path | None:
+    """The database file of a sqlite store URI; None for servers, other databases and in-memory sqlite."""
+    if not uri.startswith("sqlite:"):
+        return None
+    from sqlalchemy.engine import make_url
 
-    MLflow's default artifact location is ./mlruns, and a stray ./mlruns directory flips MLflow's
-    default store back to the refused file store; so every experiment gets an explicit one.
+    database = make_url(uri).database
+    if not database or database == ":memory:":
+        return None
+    return Path(database).resolve()
+
+
+def ensure_store(uri: str, experiment: str, root: Path) -> str:
+    """Open the store (creating and migrating a sqlite store's tables once) and the experiment; its id.
+
+    MLflow creates and migrates a sqlite store's tables the first time a process opens it, with no
+    lock between processes: sweeps started together on a fresh project corrupted the store
+    (`table _alembic_tmp_experiments already exists`, CircularDependencyError). So every rarewatch
+    process opens a sqlite store here, holding an flock on `<db>.lock` beside the database while the
+    tables are created or migrated and the experiment is created. A server store needs no lock.
+
+    The experiment gets its artifacts in <root>/mlartifacts: MLflow's default is ./mlruns, and a
+    stray ./mlruns directory flips MLflow's default store back to the refused file store.
     """
-    from mlflow import MlflowClient
+    db = sqlite_file(uri)
+    if db is None:
+        return _experiment(uri, experiment, root)
+    if not db.parent.is_dir():
+        raise ConfigError(
+            f"tracking store '{uri}': directory '{db.parent}' does not exist; create it, or set tracking.uri "
+            "(or MLFLOW_TRACKING_URI) to a sqlite file in an existing directory"
+        )
+    with exclusive_lock(db.with_name(db.name + ".lock")):
+        return _experiment(uri, experiment, root)
 
-    client = MlflowClient(uri)
+
+def _experiment(uri: str, name: str, root: Path) -> str:
+    from mlflow.exceptions import MlflowException
+
+    client = _client(uri)  # opens the store: this is where MLflow creates or migrates its tables
     exp = client.get_experiment_by_name(name)
-    if exp is not None:
-        return exp.experiment_id
-    return client.create_experiment(name, artifact_location=(root.resolve() / "mlartifacts").as_uri())
+    if exp is None:
+        try:
+            return client.create_experiment(name, artifact_location=(root.resolve() / "mlartifacts").as_uri())
+        except MlflowException as exc:
+            # A server store has no file lock: another process may have created it since the lookup.
+            if exc.error_code != "RESOURCE_ALREADY_EXISTS":
+                raise
+            exp = client.get_experiment_by_name(name)
+            if exp is None:
+                raise
+    if exp.lifecycle_stage == "deleted":
+        raise ConfigError(
+            f"MLflow experiment '{name}' (tracking.experiment) is deleted in '{uri}'; restore it "
+            f"(mlflow experiments restore --experiment-id {exp.experiment_id}) or choose another tracking.experiment"
+        )
+    return exp.experiment_id
 
 
 # Early-warning figures under the alarm policy (eval.json's early_warning block); lead times are in
@@ -110,43 +167,168 @@ def metric_values(
     return {k: float(v) for k, v in out.items() if v is not None}
 
 
-def log_pipeline_run(
-    cfg: Config, paths: Paths, tracking_root: Path, parent_run_id: str | None = None, run_name: str | None = None
-) -> dict[str, str]:
-    """Log one complete run from the stage outputs under `paths`; returns its ids for metrics/run.json."""
-    mlflow = _mlflow()
-    uri = resolve_uri(cfg.tracking.uri, tracking_root)
-    mlflow.set_tracking_uri(uri)
-    experiment = mlflow.set_experiment(experiment_id=experiment_id(uri, cfg.tracking.experiment, tracking_root))
+RunStatus = Literal["FINISHED", "FAILED", "KILLED"]
+ERROR_TAG = "rarewatch.error"
+
+
+def start_run(
+    uri: str,
+    experiment_id: str,
+    run_name: str,
+    tags: dict[str, str],
+    parent_run_id: str | None = None,
+) -> str:
+    """A new RUNNING run (nested under `parent_run_id` if given); its id.
+
+    Runs are created and ended explicitly (no active run in the process), so a sweep's jobs that share
+    a process never see each other's run, and a job that fails can still mark its own run FAILED.
+    """
+    from mlflow.tracking.context.git_context import GitRunContext
+    from mlflow.tracking.context.registry import resolve_tags
+
+    if parent_run_id is not None:
+        tags = {**tags, "mlflow.parentRunId": parent_run_id}
+    # What mlflow.start_run would add (user, source name and type), except MLflow's git commit: that is
+    # the commit of the directory holding the entry-point script (the virtualenv's), not of the project
+    # (git_tags gives the project's).
+    run = _client(uri).create_run(
+        experiment_id,
+        run_name=run_name,
+        # MLflow annotates `ignore` as providers but compares with isinstance: it takes classes.
+        tags=resolve_tags(tags, ignore=[GitRunContext]),  # type: ignore[list-item]
+    )
+    return run.info.run_id
+
+
+def log_config(uri: str, run_id: str, cfg: Config) -> None:
+    """The whole config: as flat params (to compare runs column by column) and as config.yaml."""
+    from mlflow.entities import Param
+
+    client = _client(uri)
+    params = [Param(k, _param(v)) for k, v in flatten(to_dict(cfg)).items()]
+    client.log_batch(run_id, params=params)
+    client.log_dict(run_id, to_dict(cfg), "config.yaml")
+
+
+def log_results(
+    uri: str,
+    run_id: str,
+    cfg: Config,
+    paths: Paths,
+    tags: dict[str, str] | None = None,
+    model_reused: bool = False,
+) -> None:
+    """Metrics, per-epoch history, metric files, plots and (tracking.log_model) the model under `paths`.
+
+    `model_reused`: this run's model was trained by another run (a sweep's cache), so its wall-clock
+    training figures are not this run's and are not logged.
+    """
+    from mlflow.entities import Metric, RunTag
+
+    client = _client(uri)
     eval_m = json.loads(paths.eval_metrics.read_text())
     cost_m = json.loads(paths.cost_metrics.read_text())
     train_m = json.loads(paths.train_metrics.read_text())
-    timings = json.loads(paths.timings.read_text())
-    tags = {
-        **git_tags(tracking_root),
+    timings = {} if model_reused else json.loads(paths.timings.read_text())
+    all_tags = {
         "data.sha256": file_sha256(paths.raw),
         "dataset": cfg.data.name,
         "model": cfg.model.name,
         **result_tags(eval_m, cost_m),
     }
-    if parent_run_id:
-        tags["mlflow.parentRunId"] = parent_run_id
-    with mlflow.start_run(run_name=run_name or f"{cfg.model.name}-{cfg.data.name}", tags=tags) as run:
-        params = {k: _param(v) for k, v in flatten(to_dict(cfg)).items()}
-        mlflow.log_params(params)
-        mlflow.log_metrics(metric_values(eval_m, cost_m, train_m, timings))
-        for row in train_m.get("history", []):
-            step = int(row["epoch"])
-            mlflow.log_metrics({f"epoch.{k}": float(v) for k, v in row.items() if k != "epoch"}, step=step)
-        mlflow.log_dict(to_dict(cfg), "config.yaml")
-        mlflow.log_dict(eval_m, "metrics/eval.json")
-        mlflow.log_dict(cost_m, "metrics/cost.json")
-        for directory in (paths.eval_plots, paths.cost_plots):
-            for png in sorted(directory.glob("*.png")):
-                mlflow.log_artifact(str(png), "plots")
-        if cfg.tracking.log_model:
-            mlflow.log_artifacts(str(paths.model_dir), "model")
-        return {"run_id": run.info.run_id, "experiment_id": experiment.experiment_id, "tracking_uri": uri}
+    all_tags.update(tags or {})
+    now = int(time.time() * 1000)
+    metrics = [Metric(k, v, now, 0) for k, v in metric_values(eval_m, cost_m, train_m, timings).items()]
+    for row in train_m.get("history", []):
+        step = int(row["epoch"])
+        metrics += [Metric(f"epoch.{k}", float(v), now, step) for k, v in row.items() if k != "epoch"]
+    client.log_batch(run_id, metrics=metrics, tags=[RunTag(k, v) for k, v in all_tags.items()])
+    client.log_dict(run_id, eval_m, "metrics/eval.json")
+    client.log_dict(run_id, cost_m, "metrics/cost.json")
+    for directory in (paths.eval_plots, paths.cost_plots):
+        for png in sorted(directory.glob("*.png")):
+            client.log_artifact(run_id, str(png), "plots")
+    if cfg.tracking.log_model:
+        client.log_artifacts(run_id, str(paths.model_dir), "model")
+
+
+def log_summary(uri: str, run_id: str, texts: dict[str, str], metrics: dict[str, float]) -> None:
+    """Text artifacts ({artifact file: content}) and metrics of a run (a sweep's table and best cost)."""
+    client = _client(uri)
+    for name, text in texts.items():
+        client.log_text(run_id, text, name)
+    for key, value in metrics.items():
+        client.log_metric(run_id, key, value)
+
+
+def end_run(uri: str, run_id: str, status: RunStatus, error: str | None = None) -> None:
+    """End a run with `status`; `error` (one line) becomes its rarewatch.error tag."""
+    client = _client(uri)
+    if error is not None:
+        client.set_tag(run_id, ERROR_TAG, error[:5000])
+    client.set_terminated(run_id, status)
+
+
+def running_children(uri: str, experiment_id: str, parent_run_id: str) -> list[str]:
+    """The ids of the runs nested under `parent_run_id` that are still RUNNING."""
+    runs = _client(uri).search_runs(
+        [experiment_id],
+        filter_string=f"tags.`mlflow.parentRunId` = '{parent_run_id}' and attributes.status = 'RUNNING'",
+        max_results=50_000,
+    )
+    return [r.info.run_id for r in runs]
+
+
+@contextmanager
+def ending_run(uri: str, run_id: str, status: RunStatus | None = "FINISHED") -> Iterator[None]:
+    """End the run with `status` when the block succeeds (None: leave it running), FAILED when it raises,
+    KILLED when it is interrupted.
+
+    If ending the run fails as well, that is added to the block's exception as a note (not lost).
+    """
+    try:
+        yield
+    except BaseException as exc:
+        failed_status: RunStatus = "FAILED" if isinstance(exc, Exception) else "KILLED"
+        try:
+            end_run(uri, run_id, failed_status, error_line(exc))
+        except Exception as end_exc:
+            exc.add_note(f"(and marking MLflow run {run_id} {failed_status} failed: {error_line(end_exc)})")
+        raise
+    if status is not None:
+        end_run(uri, run_id, status)
+
+
+def error_line(exc: BaseException) -> str:
+    """An error on one line: rarewatch's own message for bad input, else the exception's type and message."""
+    if isinstance(exc, RarewatchError):
+        text = str(exc)
+    elif isinstance(exc, SystemExit):
+        text = f"exited with code {exc.code}"
+    elif not isinstance(exc, Exception):  # Ctrl-C, SIGTERM
+        text = f"interrupted ({exc})" if str(exc) else "interrupted"
+    else:
+        text = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+    return " ".join(" ".join([text, *getattr(exc, "__notes__", [])]).split())
+
+
+def log_pipeline_run(
+    cfg: Config, paths: Paths, tracking_root: Path, parent_run_id: str | None = None, run_name: str | None = None
+) -> dict[str, str]:
+    """Log one complete run from the stage outputs under `paths`; returns its ids for metrics/run.json."""
+    uri = resolve_uri(cfg.tracking.uri, tracking_root)
+    experiment_id = ensure_store(uri, cfg.tracking.experiment, tracking_root)
+    run_id = start_run(
+        uri,
+        experiment_id,
+        run_name or f"{cfg.model.name}-{cfg.data.name}",
+        git_tags(tracking_root),
+        parent_run_id=parent_run_id,
+    )
+    with ending_run(uri, run_id):
+        log_config(uri, run_id, cfg)
+        log_results(uri, run_id, cfg, paths)
+    return {"run_id": run_id, "experiment_id": experiment_id, "tracking_uri": uri}
 
 
 def result_tags(eval_m: dict[str, Any], cost_m: dict[str, Any]) -> dict[str, str]:

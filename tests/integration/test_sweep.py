@@ -32,7 +32,7 @@ def test_sweep_2x2_nests_runs_and_reuses_models(tmp_path: Path) -> None:
         ],
         tmp_path,
     )
-    assert "Sweep: 4 jobs, sorted by validation cost" in proc.stdout
+    assert "4 jobs, 4 finished; ranked by validation cost" in proc.stdout
 
     results = [json.loads(p.read_text()) for p in tmp_path.glob("multirun/*/*/result.json")]
     assert len(results) == 4
@@ -50,5 +50,11 @@ def test_sweep_2x2_nests_runs_and_reuses_models(tmp_path: Path) -> None:
     assert len(children) == 4
     assert {r.data.params["threshold.percentile"] for r in children} == {"90.0", "99.0"}
     assert all("test.roc_auc" in r.data.metrics for r in children)
+    # A reused model's training time belongs to the run that trained it.
+    trained = [r for r in children if r.data.tags["rarewatch.model"] == "trained"]
+    assert len(trained) == 2 and all("train.train_seconds" in r.data.metrics for r in trained)
+    assert not [
+        r for r in children if r.data.tags["rarewatch.model"] == "reused" and "train.train_seconds" in r.data.metrics
+    ]
     assert parents[0].info.status == "FINISHED"
     assert parents[0].data.metrics["best_val_cost"] == min(r["val_cost"] for r in results)

@@ -10,12 +10,19 @@ is generated from), plus the package source, so a code change is never served st
 
 Jobs that differ only in threshold or cost settings therefore share one trained model and only
 rerun evaluate and cost, as `dvc repro` would.
+
+Parallel jobs (the joblib launcher, sweeps run side by side, benchmark processes) that need the same
+entry take turns on a per-key file lock: one builds it, the others wait and reuse it. An entry is
+built in a temporary directory and renamed into place, so a job killed mid-build (kill -9 included)
+leaves no half-written entry, and its lock dies with it; the next builder of that key deletes the
+killed build's temporary directory.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import shutil
 import tempfile
@@ -24,11 +31,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rarewatch.config import Config, to_dict
+from rarewatch.file_lock import exclusive_lock
 from rarewatch.paths import Paths
 from rarewatch.pipeline import spec
 from rarewatch.stages import cost, evaluate, features, ingest, label_shift, preprocess, split, summary, train, validate
 from rarewatch.stages.runner import run_stage
 
+log = logging.getLogger("rarewatch.pipeline")
 _PACKAGE = Path(__file__).resolve().parents[1]
 _MODULES = {
     "validate": validate,
@@ -79,25 +88,27 @@ def model_key(cfg: Config, code: str, inputs: dict[str, object]) -> str:
 
 
 def _cached(target: Path, build: Callable[[Path], None]) -> bool:
-    """Build into a temporary directory and rename it to `target`; True if `target` already existed.
+    """Build cache entry `target` unless it exists; True if it existed (reused).
 
-    Rename is atomic, so parallel jobs (joblib launcher) racing on one key never see half a result;
-    the loser discards its copy.
+    Under the entry's lock (`<target>.lock`), so of several jobs needing one entry exactly one builds
+    it. `build` fills a temporary directory that is renamed to `target` only when it succeeds.
     """
-    if target.is_dir():
-        return True
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
-    try:
-        build(tmp)
+    lock = target.with_name(f"{target.name}.lock")
+    with exclusive_lock(lock, on_wait=lambda: log.info("waiting for another job building %s", target.name)):
+        if target.is_dir():
+            return True
+        # Only a holder of this lock builds this entry, so a temporary directory of it that exists now
+        # belongs to a build whose process died (kill -9, power loss) and will never finish.
+        for leftover in target.parent.glob(f".{target.name}.*"):
+            shutil.rmtree(leftover)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
         try:
+            build(tmp)
             os.rename(tmp, target)
-        except OSError:
-            if not target.is_dir():
-                raise
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp)
+        finally:
+            if tmp.exists():
+                shutil.rmtree(tmp)
     return False
 
 
