@@ -1,0 +1,79 @@
+"""The Optuna study behind a search: created or resumed, its sampler, and which trials count.
+
+A trial counts towards `--trials` when it finished with a value (COMPLETE) or failed on the data
+(FAIL with an `error` attribute: a fold without positives is an answer about that sample). A trial that
+was interrupted (kill, Ctrl-C) or stopped by a bug does not count, so a resumed study runs until the
+requested number of samples have really been evaluated.
+
+Repeatability: the sampler for the n-th counted trial is a TPESampler seeded from (space seed, n), so
+a study's samples depend only on the seed and the results before them, not on how often it was
+stopped and resumed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import optuna
+from optuna.trial import FrozenTrial, TrialState
+
+from rarewatch.search.space import SearchSpace
+from rarewatch.search.storage import StorageError
+
+ERROR_ATTR = "error"  # a data failure: the message (the trial counts)
+RETRY_ATTR = "retry_of"  # set on a trial queued again after its process died
+
+
+def sampler_for(space: SearchSpace, index: int) -> optuna.samplers.BaseSampler:
+    seed = int(np.random.SeedSequence([space.sampler.seed, index]).generate_state(1)[0])
+    return optuna.samplers.TPESampler(seed=seed, n_startup_trials=space.sampler.startup_trials)
+
+
+def counted(trials: list[FrozenTrial]) -> list[FrozenTrial]:
+    return [
+        t
+        for t in trials
+        if t.state == TrialState.COMPLETE or (t.state == TrialState.FAIL and ERROR_ATTR in t.user_attrs)
+    ]
+
+
+def open_study(storage: Any, name: str, space: SearchSpace, source: str) -> optuna.Study:
+    """Create the study, or load it if the storage has it; StorageError if it was made from another space."""
+    study = optuna.create_study(
+        storage=storage, study_name=name, direction=space.direction, load_if_exists=True, sampler=sampler_for(space, 0)
+    )
+    recorded = study.user_attrs.get("space_fingerprint")
+    if recorded is None:
+        study.set_user_attr("space_fingerprint", space.fingerprint())
+        study.set_user_attr("space_file", source)
+        study.set_user_attr("space", space.model_dump(mode="json"))
+    elif recorded != space.fingerprint() or study.direction.name.lower() != space.direction:
+        raise StorageError(
+            f"study '{name}' was made from a different search space (recorded from "
+            f"{study.user_attrs.get('space_file')}; its objective, base, folds, sampler or dimensions have changed "
+            "since), so its trials do not compare; "
+            "pass --name NEW_NAME for a new study, or restore the space file to resume this one"
+        )
+    return study
+
+
+def load(storage: Any, name: str, space: SearchSpace) -> optuna.Study:
+    """The study with the sampler for its next counted trial."""
+    trials = optuna.load_study(study_name=name, storage=storage).get_trials(deepcopy=False)
+    return optuna.load_study(study_name=name, storage=storage, sampler=sampler_for(space, len(counted(trials))))
+
+
+def recover_interrupted(study: optuna.Study) -> list[int]:
+    """Trials left RUNNING by a dead process (the caller holds the storage lock): FAIL them, and queue
+    each one's parameters once more, unless it was itself such a retry (a sample that kills its process,
+    by running out of memory say, is not retried for ever). Returns their numbers."""
+    stale = study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
+    for trial in stale:
+        study.tell(trial.number, state=TrialState.FAIL)
+        if trial.params and RETRY_ATTR not in trial.user_attrs:
+            study.enqueue_trial(trial.params, user_attrs={RETRY_ATTR: trial.number})
+    if stale:
+        before = study.user_attrs.get("interrupted_trials", [])
+        study.set_user_attr("interrupted_trials", [*before, *(t.number for t in stale)])
+    return [t.number for t in stale]
