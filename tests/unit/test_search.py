@@ -395,7 +395,9 @@ def test_a_read_only_or_corrupt_storage_stops_with_one_line_and_writes_nothing(
 def test_a_changed_space_does_not_resume_the_study(tmp_path, monkeypatch, capsys) -> None:
     space, conf, storage = prepared(tmp_path, monkeypatch)
     write_space(tmp_path, space_dict(objective="val_cost"))
+    before = storage.read_bytes()
     assert run_main([str(space), "--trials", "1", "--storage", str(storage), "--conf-dir", str(conf)]) == 2
+    assert storage.read_bytes() == before
     assert "study 'tiny' was made from a different search space" in capsys.readouterr().err
     assert not (conf / "experiment" / "tiny_best.yaml").exists()
 

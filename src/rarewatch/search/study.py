@@ -40,9 +40,13 @@ def counted(trials: list[FrozenTrial]) -> list[FrozenTrial]:
 
 def open_study(storage: Any, name: str, space: SearchSpace, source: str) -> optuna.Study:
     """Create the study, or load it if the storage has it; StorageError if it was made from another space."""
-    study = optuna.create_study(
-        storage=storage, study_name=name, direction=space.direction, load_if_exists=True, sampler=sampler_for(space, 0)
-    )
+    if name in optuna.get_all_study_names(storage):
+        # Loaded, not created with load_if_exists: that would append a record to the journal on every resume.
+        study = optuna.load_study(study_name=name, storage=storage, sampler=sampler_for(space, 0))
+    else:
+        study = optuna.create_study(
+            storage=storage, study_name=name, direction=space.direction, sampler=sampler_for(space, 0)
+        )
     recorded = study.user_attrs.get("space_fingerprint")
     if recorded is None:
         study.set_user_attr("space_fingerprint", space.fingerprint())
