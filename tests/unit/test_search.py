@@ -20,7 +20,8 @@ from rarewatch.search.objective import aggregate, validation_figure
 from rarewatch.search.sampling import render, sample
 from rarewatch.search.space import SpaceError, load_space
 from rarewatch.search.storage import StorageError, check_journal, check_writable, exclusive, open_storage
-from rarewatch.search.study import counted, open_study, recover_interrupted
+from rarewatch.search.study import counted, open_study, recover_interrupted, sampler_index
+from rarewatch.search.study import load as load_study
 from tests.search_spaces import TINY, conf_copy, space_dict, write_space
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -306,9 +307,33 @@ def test_an_interrupted_trial_is_failed_and_queued_once_more(tmp_path: Path) -> 
     sample(retry, space.dimensions)
     assert retry.params == study.trials[killed.number].params and retry.user_attrs["retry_of"] == killed.number
     assert recover_interrupted(study) == [retry.number]  # killed again: not queued a third time
+    assert sampler_index(study.trials) == 2  # and the sampler moves on from the killed sample's seed (1)
     assert [t.state for t in study.trials] == [TrialState.COMPLETE, TrialState.FAIL, TrialState.FAIL]
     assert [t.number for t in counted(study.trials)] == [0]
     assert study.user_attrs["interrupted_trials"] == [1, 2]
+
+
+def run_fake_study(tmp_path: Path, file: str, kill_at: int | None, total: int = 6) -> list[dict[str, Any]]:
+    """A study whose objective is a made-up function of the overrides; the process 'dies' (leaves the
+    trial RUNNING) at trial `kill_at` and the study is resumed. Returns the counted trials' params."""
+    space = load(tmp_path, sampler={"seed": 3, "startup_trials": 2})  # TPE from the third trial on
+    storage = open_storage(tmp_path / file)
+    open_study(storage, "tiny", space, "tiny.yaml")
+    while len(counted(load_study(storage, "tiny", space).trials)) < total:
+        study = load_study(storage, "tiny", space)
+        trial = study.ask()
+        overrides = sample(trial, space.dimensions)
+        if trial.number == kill_at:
+            recover_interrupted(load_study(storage, "tiny", space))  # what the next start-up does
+            continue
+        study.tell(trial, float(sum(map(ord, " ".join(overrides))) % 97))
+    return [t.params for t in counted(load_study(storage, "tiny", space).trials)]
+
+
+def test_a_killed_and_resumed_study_samples_what_an_unkilled_one_does(tmp_path: Path) -> None:
+    unkilled = run_fake_study(tmp_path, "a.log", kill_at=None)
+    assert run_fake_study(tmp_path, "b.log", kill_at=3) == unkilled
+    assert run_fake_study(tmp_path, "c.log", kill_at=None) == unkilled  # and the same command repeats
 
 
 # ------------------------------------------------------------------------------------- experiment file

@@ -5,9 +5,11 @@ A trial counts towards `--trials` when it finished with a value (COMPLETE) or fa
 was interrupted (kill, Ctrl-C) or stopped by a bug does not count, so a resumed study runs until the
 requested number of samples have really been evaluated.
 
-Repeatability: the sampler for the n-th counted trial is a TPESampler seeded from (space seed, n), so
-a study's samples depend only on the seed and the results before them, not on how often it was
-stopped and resumed.
+Repeatability: each trial's sampler is a TPESampler seeded from (space seed, n), n the trial's number
+less the trials that were queued again after their process died. The same command on a new storage
+therefore gives the same samples, and a study killed and resumed gives the same samples as one never
+killed (the retry reruns the killed sample, then n carries on where it would have). A retry that dies
+too is not queued again, and n moves on, so a sample that kills its process is not tried for ever.
 """
 
 from __future__ import annotations
@@ -62,10 +64,16 @@ def open_study(storage: Any, name: str, space: SearchSpace, source: str) -> optu
     return study
 
 
+def sampler_index(trials: list[FrozenTrial]) -> int:
+    """n of the module docstring, for the next trial asked."""
+    retried = {t.user_attrs[RETRY_ATTR] for t in trials if RETRY_ATTR in t.user_attrs}
+    return len(trials) - len(retried)
+
+
 def load(storage: Any, name: str, space: SearchSpace) -> optuna.Study:
-    """The study with the sampler for its next counted trial."""
+    """The study with the sampler for its next trial."""
     trials = optuna.load_study(study_name=name, storage=storage).get_trials(deepcopy=False)
-    return optuna.load_study(study_name=name, storage=storage, sampler=sampler_for(space, len(counted(trials))))
+    return optuna.load_study(study_name=name, storage=storage, sampler=sampler_for(space, sampler_index(trials)))
 
 
 def recover_interrupted(study: optuna.Study) -> list[int]:
