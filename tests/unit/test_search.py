@@ -442,6 +442,23 @@ def test_a_bug_in_a_trial_stops_the_command_with_its_traceback(tmp_path, monkeyp
     assert not (conf / "experiment" / "tiny_best.yaml").exists()
 
 
+def test_ctrl_c_records_the_trial_and_queues_its_sample_for_the_resumed_study(tmp_path, monkeypatch, capsys) -> None:
+    space, conf, storage = prepared(tmp_path, monkeypatch)
+
+    def interrupted(*args: Any, **kwargs: Any) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("rarewatch.pipeline.inprocess.run_pipeline", interrupted)
+    assert run_main([str(space), "--trials", "2", "--storage", str(storage), "--conf-dir", str(conf)]) == 130
+    assert "interrupted; rerun the same command to resume the study" in capsys.readouterr().err
+    study = optuna.load_study(study_name="tiny", storage=open_storage(storage))
+    assert [t.state for t in study.trials] == [TrialState.COMPLETE, TrialState.FAIL, TrialState.WAITING]
+    retry = study.ask()  # what the resumed study asks first
+    sample(retry, load_space(space).dimensions)
+    assert retry.number == 2 and retry.user_attrs == {"retry_of": 1} and retry.params == study.trials[1].params
+    assert not (conf / "experiment" / "tiny_best.yaml").exists()
+
+
 def test_a_data_failure_is_recorded_and_the_study_goes_on(tmp_path, monkeypatch, capsys) -> None:
     space, conf, storage = prepared(tmp_path, monkeypatch)
 

@@ -29,7 +29,7 @@ from rarewatch.search.progress import Progress
 from rarewatch.search.sampling import sample
 from rarewatch.search.space import NAME_PATTERN, SearchSpace, SpaceError, load_space
 from rarewatch.search.storage import check_journal, check_writable, exclusive, open_storage, storage_errors
-from rarewatch.search.study import ERROR_ATTR, counted, load, open_study, recover_interrupted
+from rarewatch.search.study import ERROR_ATTR, counted, load, open_study, queue_again, recover_interrupted
 from rarewatch.search.trials import run_trial
 
 STORAGE_DIR = Path(".rarewatch/search")
@@ -147,6 +147,9 @@ def run_one(
     except BaseException as exc:
         # A bug or an interruption: recorded as failed (not counted), then the command stops with it.
         _fail(study, trial, path, "stopped_by", f"{type(exc).__name__}: {exc}")
+        if isinstance(exc, KeyboardInterrupt):
+            with storage_errors(path):  # Ctrl-C, like a kill: the resumed study runs this sample first
+                queue_again(study, trial.number, trial.params, trial.user_attrs)
         raise
     with storage_errors(path):
         for key, value in result.user_attrs().items():

@@ -6,7 +6,7 @@ was interrupted (kill, Ctrl-C) or stopped by a bug does not count, so a resumed 
 requested number of samples have really been evaluated.
 
 Repeatability: each trial's sampler is a TPESampler seeded from (space seed, n), n the trial's number
-less the trials that were queued again after their process died. The same command on a new storage
+less the trials that were queued again after an interruption (kill -9, Ctrl-C). The same command on a new storage
 therefore gives the same samples, and a study killed and resumed gives the same samples as one never
 killed (the retry reruns the killed sample, then n carries on where it would have). A retry that dies
 too is not queued again, and n moves on, so a sample that kills its process is not tried for ever.
@@ -24,7 +24,7 @@ from rarewatch.search.space import SearchSpace
 from rarewatch.search.storage import StorageError
 
 ERROR_ATTR = "error"  # a data failure: the message (the trial counts)
-RETRY_ATTR = "retry_of"  # set on a trial queued again after its process died
+RETRY_ATTR = "retry_of"  # set on a trial queued again after an interruption
 
 
 def sampler_for(space: SearchSpace, index: int) -> optuna.samplers.BaseSampler:
@@ -83,9 +83,14 @@ def recover_interrupted(study: optuna.Study) -> list[int]:
     stale = study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
     for trial in stale:
         study.tell(trial.number, state=TrialState.FAIL)
-        if trial.params and RETRY_ATTR not in trial.user_attrs:
-            study.enqueue_trial(trial.params, user_attrs={RETRY_ATTR: trial.number})
+        queue_again(study, trial.number, trial.params, trial.user_attrs)
     if stale:
         before = study.user_attrs.get("interrupted_trials", [])
         study.set_user_attr("interrupted_trials", [*before, *(t.number for t in stale)])
     return [t.number for t in stale]
+
+
+def queue_again(study: optuna.Study, number: int, params: dict[str, Any], user_attrs: dict[str, Any]) -> None:
+    """Queue an interrupted trial's parameters for the next ask, unless it was itself a retry."""
+    if params and RETRY_ATTR not in user_attrs:
+        study.enqueue_trial(params, user_attrs={RETRY_ATTR: number})
