@@ -147,7 +147,8 @@ class SplitConfig(Section):
     """time: by time within every series; random: rows without a time axis only; series: whole series
     held out (the fractions count series); head: the first head_rows rows (or head_minutes) of every
     series train, and of the rest of each series the first val_fraction validates, the remainder tests;
-    rolling: fold `fold` of `folds` chronological folds (rolling origin, rarewatch.data.splitting)."""
+    rolling: fold `fold` of `folds` chronological folds after an initial training window of train_fraction
+    (rolling origin, rarewatch.data.splitting)."""
 
     method: Literal["time", "random", "series", "head", "rolling"]
     train_fraction: float = Field(gt=0, lt=1)

@@ -49,7 +49,7 @@ from pydantic import BaseModel
 from rarewatch.composition import CONF_DIR
 from rarewatch.config import Config, TrackingConfig, config_from_dict, validated, with_absolute_data_paths
 from rarewatch.errors import ConfigError, RarewatchError
-from rarewatch.sweep_results import JobResult, build_table, print_table, table_text, write_result
+from rarewatch.sweep_results import JobResult, aggregate_table, build_table, print_table, table_text, write_result
 from rarewatch.tracking import error_line
 
 log = logging.getLogger("rarewatch.sweep")
@@ -354,6 +354,10 @@ def finish_sweep(sweep: SweepInfo, stop: _Stop | None, project: Path) -> int:
     text = table_text(table)
     if results:  # a sweep stopped before its first job has nothing to show but the error
         print_table(table)
+    summary = aggregate_table(results, f"Sweep {_shown(sweep_dir, project)}")
+    if summary is not None:
+        print_table(summary)
+        text += "\n\n" + table_text(summary)
 
     unfinished = [r for r in results if r.status != "finished"]
     status: RunStatus

@@ -67,6 +67,7 @@ class JobResult(BaseModel):
     test_savings: float | None = None
     test_roc_auc: float | None = None
     test_pr_auc: float | None = None
+    test_pr_auc_no_skill: float | None = None
     best_threshold: float | None = None
     strategies: dict[str, StrategyFigures] = {}
     degenerate: list[Flag] = []
@@ -114,6 +115,7 @@ def finished_figures(
         "test_savings": cost_m["test_savings"],
         "test_roc_auc": eval_m["test"]["roc_auc"],
         "test_pr_auc": eval_m["test"]["pr_auc"],
+        "test_pr_auc_no_skill": eval_m["test"].get("pr_auc_no_skill"),
         "best_threshold": cost_m["best_threshold"],
         "strategies": strategies,
         "degenerate": degenerate_flags(eval_m, cost_m),
@@ -336,6 +338,55 @@ def build_table(results: list[JobResult], label: str) -> SweepTable:
     right: list[Literal["left", "right"]] = ["right"]
     align = left * (1 + len(keys)) + right * (4 + 2 * len(strategies)) + left + right + left
     return SweepTable(title, headers, rows, align, notes)
+
+
+REPEAT_KEYS = ("split.fold", "seed")  # overrides that repeat one configuration rather than change it
+
+
+def _mean_std(values: list[float], digits: int = 3) -> str:
+    if not values:
+        return "n/a"
+    mean = sum(values) / len(values)
+    if len(values) == 1:
+        return f"{mean:.{digits}f}"
+    std = (sum((v - mean) ** 2 for v in values) / (len(values) - 1)) ** 0.5
+    return f"{mean:.{digits}f} ± {std:.{digits}f}"
+
+
+def aggregate_table(results: list[JobResult], label: str) -> SweepTable | None:
+    """Mean ± std (sample std) over the folds and seeds of each configuration, when the sweep varies
+    split.fold or seed; None otherwise. One fold is one draw: evidence comes from the spread over folds."""
+    keys, _ = override_columns(results)
+    repeats = [k for k in keys if k in REPEAT_KEYS]
+    if not repeats:
+        return None
+    others = [k for k in keys if k not in REPEAT_KEYS]
+    names = short_names(others)
+    groups: dict[tuple[str | None, ...], list[JobResult]] = {}
+    for r in results:
+        if r.status == "finished":
+            overrides = dict(parse_override(o) for o in r.overrides)
+            groups.setdefault(tuple(overrides.get(k) for k in others), []).append(r)
+    headers = [*(names[k] for k in others), "runs", "test ROC-AUC", "test PR-AUC", "PR-AUC / no skill",
+               "test cost", "savings > 0"]  # fmt: skip
+    rows = []
+    for values, group in groups.items():
+        lift = [r.test_pr_auc / r.test_pr_auc_no_skill for r in group if r.test_pr_auc and r.test_pr_auc_no_skill]
+        rows.append(
+            [
+                *(shorten(v) if v is not None else "" for v in values),
+                str(len(group)),
+                _mean_std([r.test_roc_auc for r in group if r.test_roc_auc is not None]),
+                _mean_std([r.test_pr_auc for r in group if r.test_pr_auc is not None], 4),
+                _mean_std(lift, 2),
+                _mean_std([r.test_cost for r in group if r.test_cost is not None], 0),
+                f"{sum((r.test_savings or 0) > 0 for r in group)}/{len(group)}",
+            ]
+        )
+    rows.sort(key=lambda row: row[len(others) + 1], reverse=True)
+    align: list[Literal["left", "right"]] = ["left"] * len(others) + ["right"] * 6
+    notes = [f"mean ± std over {' and '.join(repeats)}; figures on test at each run's own validation threshold"]
+    return SweepTable(f"{label}: over {', '.join(repeats)}", headers, rows, align, notes)
 
 
 def _codes(result: JobResult) -> str:

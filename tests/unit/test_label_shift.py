@@ -1,4 +1,7 @@
-"""Tests for early warning as label shift (rarewatch.data.label_shift, protocol rule 5)."""
+"""Tests for early warning as label shift (rarewatch.data.label_shift).
+
+docs/protocol.md, "Early warning is a label shift".
+"""
 
 from __future__ import annotations
 

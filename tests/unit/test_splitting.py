@@ -1,4 +1,4 @@
-"""Tests for train/val/test splits (rarewatch.data.splitting, protocol rule 1)."""
+"""Tests for train/val/test splits (rarewatch.data.splitting; docs/protocol.md, "Split by time")."""
 
 from __future__ import annotations
 
@@ -71,3 +71,40 @@ def test_random_split_actually_shuffles():
     # A contiguous cut would put rows 0..5 of class 0 in train; a permutation does not (seed fixed).
     s = random_split(LABELS, 0.5, 0.25, seed=0)
     assert s["train"][LABELS[s["train"]] == 0].tolist() != [0, 1, 2, 3, 4, 5]
+
+
+def test_rolling_origin_folds_by_hand():
+    from rarewatch.data.splitting import rolling_origin
+
+    # 100 rows, initial window 40 %, 2 folds: the last 60 rows in 3 blocks of 20 (rows 40-59, 60-79, 80-99).
+    fold0 = rolling_origin(100, 0.4, folds=2, fold=0, gap=2)
+    assert fold0["train"].tolist() == list(range(40))
+    assert fold0["val"].tolist() == list(range(42, 60)) and fold0["test"].tolist() == list(range(62, 80))
+    fold1 = rolling_origin(100, 0.4, folds=2, fold=1, gap=2)
+    assert fold1["train"].tolist() == list(range(60))  # the window grows: fold 0's validation block joins
+    assert fold1["val"].tolist() == list(range(62, 80)) and fold1["test"].tolist() == list(range(82, 100))
+
+
+def test_rolling_origin_refuses_folds_too_small():
+    from rarewatch.data.splitting import rolling_origin
+
+    with pytest.raises(DataError, match="too few for 4 folds after an initial 40%"):
+        rolling_origin(30, 0.4, folds=4, fold=0, gap=5)
+    with pytest.raises(DataError, match="split.fold=4 must be between 0 and split.folds - 1 = 3"):
+        rolling_origin(300, 0.4, folds=4, fold=4, gap=5)
+
+
+def test_a_fold_without_positives_in_validation_is_named(small_config):
+    import pandas as pd
+
+    from rarewatch.stages import split
+
+    cfg = small_config(
+        split__method="rolling", split__folds=2, split__fold=1, split__train_fraction=0.4, split__gap_rows=0
+    )
+    t = pd.date_range("2024-01-01", periods=100, freq="min")
+    y = [0] * 100
+    y[50] = y[90] = 1  # positives in fold 0's validation block and in fold 1's test block only
+    df = pd.DataFrame({"time": t, "label": y, "a": range(100)})
+    with pytest.raises(DataError, match=r"split.fold=1 of split.folds=2: its validation block has no positive row"):
+        split.run(df, cfg)

@@ -132,11 +132,11 @@ def test_a_stage_reading_an_undeclared_key_fails(small_config):
 def test_sweep_cache_keys_follow_the_declared_params(small_config):
     cfg = small_config()
     inputs = {"files": []}
-    base = (inprocess.data_key(cfg, "code", inputs), inprocess.model_key(cfg, "code", inputs))
+    base = (inprocess.data_key(cfg, "code", inputs), inprocess.model_key(cfg, "code", "model code", inputs))
 
     def keys(**changes):
         c = small_config(**changes)
-        return inprocess.data_key(c, "code", inputs), inprocess.model_key(c, "code", inputs)
+        return inprocess.data_key(c, "code", inputs), inprocess.model_key(c, "code", "model code", inputs)
 
     assert keys(cost__fp=99.0) == base  # evaluate/cost params: neither key moves
     assert keys(trainer__progress_bar=True) == base  # untracked: cannot change a result
@@ -145,6 +145,16 @@ def test_sweep_cache_keys_follow_the_declared_params(small_config):
     data, model = keys(label_shift__horizon=3)
     assert data != base[0] and model != base[1]
     assert inprocess.data_key(cfg, "code", {"files": [{"sha256": "x"}]}) != base[0]  # new file contents
+    assert inprocess.model_key(cfg, "code", "edited model code", inputs) != base[1]
+
+
+def test_cache_keys_hash_only_the_code_a_stage_can_import():
+    data_code = inprocess.code_digest(spec.DATA_STAGES)
+    assert data_code == inprocess.code_digest(spec.DATA_STAGES)
+    assert data_code != inprocess.code_digest((spec.MODEL_STAGE,))
+    # the sweep and the search are not imported by any stage: editing them keeps every cached model
+    files = closure.closure([spec.stage(name).module for name in (*spec.DATA_STAGES, spec.MODEL_STAGE)])
+    assert not any(f.name in ("sweep.py", "cli.py") for f in files)
     declared = set(spec.stage("train").params)
     assert "trainer.num_threads" in declared and "trainer.progress_bar" not in declared
 

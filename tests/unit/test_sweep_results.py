@@ -249,3 +249,23 @@ def test_records_round_trip_and_a_sweep_reads_only_its_own(tmp_path: Path):
     assert list(found) == [tmp_path / "0", tmp_path / "2"]
     assert found[tmp_path / "0"] == mine
     assert not list(tmp_path.glob("*/.result.json.*"))  # no temporary file left behind
+
+
+def test_folds_are_aggregated_per_configuration():
+    from rarewatch.sweep_results import aggregate_table
+
+    results = [
+        job(0, ["model=pca", "split.fold=0"], test_roc_auc=0.6, test_pr_auc=0.02, test_pr_auc_no_skill=0.01,
+            test_cost=100.0, test_savings=5.0),
+        job(1, ["model=pca", "split.fold=1"], test_roc_auc=0.8, test_pr_auc=0.04, test_pr_auc_no_skill=0.01,
+            test_cost=300.0, test_savings=-5.0),
+        job(2, ["model=ecod", "split.fold=0"], test_roc_auc=0.5, test_pr_auc=0.01, test_pr_auc_no_skill=0.01,
+            test_cost=200.0, test_savings=0.0),
+    ]  # fmt: skip
+    table = aggregate_table(results, "Sweep x")
+    assert table is not None and table.headers[0] == "model"
+    pca = next(row for row in table.rows if row[0] == "pca")
+    # ROC-AUC 0.6 and 0.8: mean 0.7, sample std sqrt(((0.1)^2 + (0.1)^2) / 1) = 0.141
+    assert pca[1:] == ["2", "0.700 ± 0.141", "0.0300 ± 0.0141", "3.00 ± 1.41", "200 ± 141", "1/2"]
+    assert table.rows[0][0] == "pca"  # best mean ROC-AUC first
+    assert aggregate_table([job(4, ["model=pca"]), job(5, ["model=ecod"])], "Sweep y") is None  # nothing repeated

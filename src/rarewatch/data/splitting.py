@@ -41,21 +41,23 @@ def time_split(
     }
 
 
-def rolling_origin(n: int, folds: int, fold: int, gap: int) -> dict[str, np.ndarray]:
+def rolling_origin(n: int, initial: float, folds: int, fold: int, gap: int) -> dict[str, np.ndarray]:
     """Fold `fold` of `folds` chronological folds (an expanding window, "rolling origin").
 
-    The rows are cut into folds + 2 equal blocks B0, B1, ...; fold k trains on B0..Bk, validates on
-    B(k+1) and tests on B(k+2), with `gap` rows left out before val and before test. So every fold
-    tests on later rows than it trained on, and the folds' test blocks are B2 .. B(folds+1).
+    The first `initial` share of the rows is the initial training window; the rest is cut into folds + 1
+    equal blocks B0, B1, .... Fold k trains on the initial window and B0..B(k-1), validates on Bk and
+    tests on B(k+1), with `gap` rows left out before val and before test. So every fold tests on later
+    rows than it trained on, and the folds' test blocks B1 .. B(folds) do not overlap.
     """
     if not 0 <= fold < folds:
         raise DataError(f"split.fold={fold} must be between 0 and split.folds - 1 = {folds - 1}")
-    edges = np.linspace(0, n, folds + 3).astype(np.int64)
-    train_end, val_end, test_end = edges[fold + 1], edges[fold + 2], edges[fold + 3]
+    start = int(n * initial)
+    edges = start + np.linspace(0, n - start, folds + 2).astype(np.int64)
+    train_end, val_end, test_end = edges[fold], edges[fold + 1], edges[fold + 2]
     if train_end == 0 or val_end - train_end <= gap or test_end - val_end <= gap:
         raise DataError(
-            f"{n} rows are too few for {folds} folds with gap_rows={gap} (blocks of {n // (folds + 2)} rows); "
-            "use fewer split.folds or a smaller split.gap_rows"
+            f"{n} rows are too few for {folds} folds after an initial {initial:.0%} with gap_rows={gap} (blocks "
+            f"of {(n - start) // (folds + 1)} rows); use fewer split.folds or a smaller split.gap_rows"
         )
     return {
         "train": np.arange(0, train_end),
@@ -65,10 +67,16 @@ def rolling_origin(n: int, folds: int, fold: int, gap: int) -> dict[str, np.ndar
 
 
 def rolling_origin_per_series(
-    blocks: np.ndarray | None, n: int, folds: int, fold: int, gap: int, names: list[str] | None = None
+    blocks: np.ndarray | None,
+    n: int,
+    initial: float,
+    folds: int,
+    fold: int,
+    gap: int,
+    names: list[str] | None = None,
 ) -> dict[str, np.ndarray]:
     """rolling_origin inside every series."""
-    return _per_series(blocks, n, names, lambda lo, hi: rolling_origin(hi - lo, folds, fold, gap))
+    return _per_series(blocks, n, names, lambda lo, hi: rolling_origin(hi - lo, initial, folds, fold, gap))
 
 
 def block_bounds(blocks: np.ndarray | None, n: int) -> list[tuple[int, int]]:
@@ -92,8 +100,9 @@ def _per_series(
         try:
             index = split_one(lo, hi)
         except DataError as exc:
-            which = f"series '{names[i]}'" if names is not None else "the data"
-            raise DataError(f"{which}: {exc}") from None
+            if names is None:
+                raise
+            raise DataError(f"series '{names[i]}': {exc}") from None
         for name, rows in index.items():
             parts.setdefault(name, []).append(rows + lo)
     return {name: np.concatenate(rows) for name, rows in parts.items()}

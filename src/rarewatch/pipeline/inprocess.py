@@ -2,7 +2,8 @@
 
 `dvc repro` decides what to rerun from dvc.lock; a sweep has no lock file, so this module keys a
 content cache on exactly the params the stages declare in rarewatch.pipeline.spec (the lists dvc.yaml
-is generated from), plus the package source, so a code change is never served stale results:
+is generated from), plus the source files those stages can import, so a code change is never served
+stale results:
 
 - data  (ingest .. split): the params of those four stages and the sha256 of every input file (from
   the validate stage's record), so a data file overwritten in place is never served from the cache;
@@ -34,6 +35,7 @@ from rarewatch.config import Config, to_dict
 from rarewatch.file_lock import exclusive_lock
 from rarewatch.paths import Paths
 from rarewatch.pipeline import spec
+from rarewatch.pipeline.closure import closure
 from rarewatch.stages import cost, evaluate, features, ingest, label_shift, preprocess, split, summary, train, validate
 from rarewatch.stages.runner import run_stage
 
@@ -60,9 +62,12 @@ class PipelineResult:
     model_reused: bool
 
 
-def source_digest() -> str:
+def code_digest(stages: tuple[str, ...]) -> str:
+    """A hash of the source files `stages` can import (their dvc.yaml code deps): an edit elsewhere in the
+    package (the search, the sweep, another family's docs) keeps the cache; an edit there never serves
+    stale results."""
     h = hashlib.sha256()
-    for path in sorted(_PACKAGE.rglob("*.py")):
+    for path in sorted(closure([spec.stage(name).module for name in stages])):
         h.update(path.relative_to(_PACKAGE).as_posix().encode())
         h.update(path.read_bytes())
     return h.hexdigest()[:16]
@@ -83,8 +88,8 @@ def data_key(cfg: Config, code: str, inputs: dict[str, object]) -> str:
     return _key("data", code, inputs, stage_params(cfg, spec.DATA_STAGES))
 
 
-def model_key(cfg: Config, code: str, inputs: dict[str, object]) -> str:
-    return _key("model", data_key(cfg, code, inputs), stage_params(cfg, (spec.MODEL_STAGE,)))
+def model_key(cfg: Config, data_code: str, model_code: str, inputs: dict[str, object]) -> str:
+    return _key("model", data_key(cfg, data_code, inputs), model_code, stage_params(cfg, (spec.MODEL_STAGE,)))
 
 
 def _cached(target: Path, build: Callable[[Path], None]) -> bool:
@@ -125,11 +130,12 @@ def _run(name: str, cfg: Config, paths: Paths) -> None:
 
 def run_pipeline(cfg: Config, job_root: Path, cache_root: Path) -> PipelineResult:
     """validate .. summary for one config; outputs under `job_root` in the same layout as `dvc repro`."""
-    code = source_digest()
+    data_code = code_digest(spec.DATA_STAGES)
+    model_code = code_digest((spec.MODEL_STAGE,))
     _run("validate", cfg, Paths(job_root))
     inputs = json.loads(Paths(job_root).validated.read_text())
-    data_dir = cache_root / f"data-{data_key(cfg, code, inputs)}"
-    model_dir = cache_root / f"model-{model_key(cfg, code, inputs)}"
+    data_dir = cache_root / f"data-{data_key(cfg, data_code, inputs)}"
+    model_dir = cache_root / f"model-{model_key(cfg, data_code, model_code, inputs)}"
 
     def build_data(root: Path) -> None:
         for name in spec.DATA_STAGES:

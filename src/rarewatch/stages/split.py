@@ -67,7 +67,7 @@ def _index(df: pd.DataFrame, cfg: Config, with_test: bool) -> dict[str, np.ndarr
     elif s.method == "rolling":
         if not with_test:
             raise ConfigError("split.method=rolling makes its own test blocks; it cannot use data.test_path")
-        return rolling_origin_per_series(blocks, len(df), s.folds, s.fold, s.gap_rows, names)
+        return rolling_origin_per_series(blocks, len(df), s.train_fraction, s.folds, s.fold, s.gap_rows, names)
     else:
         return time_split_per_series(blocks, len(df), train_f, val_f, s.gap_rows, with_test=with_test, names=names)
     if not with_test:
