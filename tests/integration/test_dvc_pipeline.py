@@ -20,8 +20,11 @@ def stages_run(output: str) -> list[str]:
 
 
 def test_repro_tracks_and_reruns_only_what_changed(repo_copy: Path) -> None:
+    committed_summary = (repo_copy / "metrics/summary.json").read_text()
     first = sh(["dvc", "repro"], repo_copy)
-    assert stages_run(first.stdout) == [
+    # Every stage runs; summary only if its inputs differ from the committed run's, since its output,
+    # metrics/summary.json, is git-tracked and already in the clone (and here reproduced exactly).
+    assert [s for s in stages_run(first.stdout) if s != "summary"] == [
         "validate",
         "ingest",
         "preprocess",
@@ -31,9 +34,9 @@ def test_repro_tracks_and_reruns_only_what_changed(repo_copy: Path) -> None:
         "train",
         "evaluate",
         "cost",
-        "summary",
         "track",
     ]
+    assert (repo_copy / "metrics/summary.json").read_text() == committed_summary
     for rel in (
         "data/raw/data.parquet",
         "data/split/train.parquet",
