@@ -108,37 +108,58 @@ def ewma(x: np.ndarray, segment: np.ndarray, span: int) -> np.ndarray:
     return grouped.mean().reset_index(level=0, drop=True).sort_index().to_numpy()
 
 
+CHUNK_SENSORS = 8  # sensors computed at a time: bounds the float64 intermediates to rows x 8 columns each
+
+
 def rolling_features(
     frame: pd.DataFrame, columns: list[str], segment: np.ndarray, settings: Any
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
     """The feature columns for `columns` of `frame` (rows in segment order), and a report.
 
     `settings` is the features config section (windows, stats, diff, lags, ewma_spans, aggregate).
+    Sensors are processed a few at a time and kept as float32, so memory grows with the output, not with
+    the intermediate sums; the across-sensor aggregates are accumulated chunk by chunk.
     """
-    x = frame[columns].to_numpy(dtype=np.float64)
-    blocks: dict[str, np.ndarray] = {}
-    aggregates: dict[str, np.ndarray] = {}
-    for w in settings.windows:
-        stats = window_stats(x, segment, w, tuple(settings.stats) + (("zscore",) if settings.aggregate else ()))
-        for stat in settings.stats:
-            blocks[f"{stat}{w}"] = stats[stat]
-        if settings.aggregate:
-            absz = np.abs(np.nan_to_num(stats["zscore"]))
-            aggregates[f"absz_mean{w}"] = absz.mean(axis=1)
-            aggregates[f"absz_max{w}"] = absz.max(axis=1)
-            aggregates[f"n_over3_{w}"] = (absz > 3).sum(axis=1).astype(np.float64)
-    if settings.diff:
-        blocks["diff"] = x - lagged(x, segment, 1)
-    for k in settings.lags:
-        blocks[f"lag{k}"] = lagged(x, segment, k)
-    for span in settings.ewma_spans:
-        blocks[f"ewma{span}"] = ewma(x, segment, span)
+    n = len(frame)
+    blocks: dict[str, np.ndarray] = {}  # name -> (rows, sensors) float32, filled chunk by chunk
+    names: list[str] = [f"{stat}{w}" for w in settings.windows for stat in settings.stats]
+    names += ["diff"] if settings.diff else []
+    names += [f"lag{k}" for k in settings.lags] + [f"ewma{span}" for span in settings.ewma_spans]
+    for name in names:
+        blocks[name] = np.empty((n, len(columns)), dtype=np.float32)
+    absz_sum = {w: np.zeros(n) for w in settings.windows} if settings.aggregate else {}
+    absz_max = {w: np.zeros(n) for w in settings.windows} if settings.aggregate else {}
+    over3 = {w: np.zeros(n) for w in settings.windows} if settings.aggregate else {}
+    for lo in range(0, len(columns), CHUNK_SENSORS):
+        part = slice(lo, lo + CHUNK_SENSORS)
+        x = frame[columns[part]].to_numpy(dtype=np.float64)
+        for w in settings.windows:
+            stats = window_stats(x, segment, w, tuple(settings.stats) + (("zscore",) if settings.aggregate else ()))
+            for stat in settings.stats:
+                blocks[f"{stat}{w}"][:, part] = stats[stat]
+            if settings.aggregate:
+                absz = np.abs(np.nan_to_num(stats["zscore"]))
+                absz_sum[w] += absz.sum(axis=1)
+                absz_max[w] = np.maximum(absz_max[w], absz.max(axis=1))
+                over3[w] += (absz > 3).sum(axis=1)
+            del stats
+        if settings.diff:
+            blocks["diff"][:, part] = x - lagged(x, segment, 1)
+        for k in settings.lags:
+            blocks[f"lag{k}"][:, part] = lagged(x, segment, k)
+        for span in settings.ewma_spans:
+            blocks[f"ewma{span}"][:, part] = ewma(x, segment, span)
     parts = [
-        pd.DataFrame(values.astype(np.float32), columns=[f"{c}__{name}" for c in columns], index=frame.index)
+        pd.DataFrame(values, columns=[f"{c}__{name}" for c in columns], index=frame.index, copy=False)
         for name, values in blocks.items()
     ]
-    if aggregates:
-        parts.append(pd.DataFrame({k: v.astype(np.float32) for k, v in aggregates.items()}, index=frame.index))
+    if settings.aggregate:
+        aggregates: dict[str, np.ndarray] = {}
+        for w in settings.windows:
+            aggregates[f"absz_mean{w}"] = (absz_sum[w] / max(len(columns), 1)).astype(np.float32)
+            aggregates[f"absz_max{w}"] = absz_max[w].astype(np.float32)
+            aggregates[f"n_over3_{w}"] = over3[w].astype(np.float32)
+        parts.append(pd.DataFrame(aggregates, index=frame.index))
     out = pd.concat(parts, axis=1) if parts else pd.DataFrame(index=frame.index)
     lengths = np.bincount(pd.factorize(np.asarray(segment))[0]) if len(segment) else np.zeros(0, dtype=np.int64)
     longest = max(settings.windows, default=0)
