@@ -50,6 +50,7 @@ reproduce: setup
 	$(BIN)/python -m rarewatch.pipeline.lockcheck
 
 ui:
+	@$(BIN)/python -m rarewatch.ui
 	MLFLOW_SERVER_ENABLE_JOB_EXECUTION=false $(BIN)/mlflow ui --host 127.0.0.1 --port 5000 --workers 1 \
 		--backend-store-uri sqlite:///$(abspath mlflow.db)
 

@@ -107,3 +107,12 @@ def test_error_line():
     exc.add_note("(and marking MLflow run r1 FAILED failed: OperationalError)")
     assert error_line(exc) == "RuntimeError: store gone (and marking MLflow run r1 FAILED failed: OperationalError)"
     assert error_line(KeyboardInterrupt()) == "interrupted"
+
+
+def test_the_ui_link_opens_the_runs_table_of_the_model_training_view():
+    from rarewatch.ui import runs_table_url
+
+    assert runs_table_url("http://127.0.0.1:5000", "3") == (
+        "http://127.0.0.1:5000/#/experiments/3/runs?workflowType=machine_learning"
+    )
+    assert runs_table_url("http://h:1", None).endswith("/#/experiments?workflowType=machine_learning")
