@@ -99,13 +99,21 @@ def test_a_planted_anomaly_scores_higher(trained, signal_splits, name):
 
 
 @pytest.mark.parametrize("name", FAMILIES)
-def test_same_seed_gives_identical_scores(trained, signal_splits, name):
-    cfg, encoder, detector, _ = trained(name)
-    encoder2, detector2, _ = train.run(signal_splits["train"], signal_splits["val"], cfg, cfg.model)
+def test_same_seed_gives_identical_scores_and_files(trained, signal_splits, tmp_path, name):
+    cfg, encoder, detector, report = trained(name)
+    encoder2, detector2, report2 = train.run(signal_splits["train"], signal_splits["val"], cfg, cfg.model)
     test = signal_splits["test"]
     np.testing.assert_array_equal(
         detector2.score(train.to_rows(test, encoder2, 1.5)), detector.score(train.to_rows(test, encoder, 1.5))
     )
+    # Byte for byte: dvc.lock hashes models/, so an unchanged model must give unchanged files.
+    first, second = tmp_path / "a", tmp_path / "b"
+    first.mkdir()
+    second.mkdir()
+    train.save(first, encoder, detector, report)
+    train.save(second, encoder2, detector2, report2)
+    for path in sorted(first.iterdir()):
+        assert path.read_bytes() == (second / path.name).read_bytes(), f"{name}: {path.name} differs"
 
 
 @pytest.mark.parametrize("name", FAMILIES)

@@ -7,6 +7,8 @@ anything else (a planted or foreign file) is refused before any of it is run.
 
 from __future__ import annotations
 
+import io
+import json
 import time
 import zipfile
 from abc import abstractmethod
@@ -19,6 +21,50 @@ from rarewatch.errors import DataError
 from rarewatch.models.base import Detector, FitReport, Rows
 
 ESTIMATOR_FILE = "estimator.skops"
+
+
+ZIP_TIME = (1980, 1, 1, 0, 0, 0)  # the earliest time a zip entry can carry
+
+
+def canonical_skops(data: bytes) -> bytes:
+    """The same skops file with its volatile parts made stable, so equal models give equal bytes.
+
+    skops names an array file and tags each object with the object's id() in this process, and stamps
+    zip entries with the clock; renumbering both in the order they appear (consistently, so shared
+    references stay shared) and fixing the time keeps models/ byte-reproducible, as dvc.lock expects.
+    """
+    with zipfile.ZipFile(io.BytesIO(data)) as src:
+        schema = json.loads(src.read("schema.json"))
+        ids: dict[int, int] = {}
+        files: dict[str, str] = {}
+
+        def renumber(node: Any) -> Any:
+            if isinstance(node, dict):
+                out = {}
+                for key, value in node.items():
+                    if key == "__id__" and isinstance(value, int):
+                        out[key] = ids.setdefault(value, len(ids) + 1)
+                    elif key == "file" and isinstance(value, str) and value in src.namelist():
+                        out[key] = files.setdefault(value, f"{len(files):06d}{Path(value).suffix}")
+                    else:
+                        out[key] = renumber(value)
+                return out
+            if isinstance(node, list):
+                return [renumber(v) for v in node]
+            return node
+
+        schema = renumber(schema)
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as dst:
+            dst.writestr(zipfile.ZipInfo("schema.json", ZIP_TIME), json.dumps(schema, sort_keys=True))
+            for old, new in sorted(files.items(), key=lambda item: item[1]):
+                info = zipfile.ZipInfo(new, ZIP_TIME)
+                info.compress_type = zipfile.ZIP_DEFLATED
+                dst.writestr(info, src.read(old))
+            leftover = set(src.namelist()) - set(files) - {"schema.json"}
+            if leftover:
+                raise ValueError(f"skops file has entries its schema does not name: {sorted(leftover)[:5]}")
+    return buffer.getvalue()
 
 
 class SklearnDetector(Detector):
@@ -58,7 +104,7 @@ class SklearnDetector(Detector):
     def _save_state(self, directory: Path) -> None:
         import skops.io
 
-        skops.io.dump(self.estimator, directory / ESTIMATOR_FILE)
+        (directory / ESTIMATOR_FILE).write_bytes(canonical_skops(skops.io.dumps(self.estimator)))
 
     def _load_state(self, directory: Path) -> None:
         import skops.io
