@@ -14,6 +14,7 @@ therefore do not import any family code (and do not depend on it in dvc.yaml).
 from __future__ import annotations
 
 import difflib
+import urllib.parse
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -101,7 +102,22 @@ class DataConfig(Section):
             raise ConfigError("data.source=file needs data.path (a CSV or Parquet file)")
         if self.source == "url" and not (self.url and self.sha256 and self.path):
             raise ConfigError("data.source=url needs data.url, data.sha256 and data.path (where to cache it)")
+        if self.url is not None:
+            check_url(self.url)
         return self
+
+
+URL_SCHEMES = ("https", "http")
+
+
+def check_url(url: str) -> None:
+    """Only web downloads: a `file:` or `ftp:` URL would read local files or an unchecked server."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme.lower() not in URL_SCHEMES or not parts.netloc:
+        raise ConfigError(
+            f"data.url={url!r} is not an https:// (or http://) URL (scheme {parts.scheme or 'none'!r}); "
+            "only web downloads are fetched: for a file on this machine use data.source=file and data.path"
+        )
 
 
 class PreprocessConfig(Section):
@@ -375,6 +391,13 @@ def data_dir(project: Path) -> Path:
 
     value = os.environ.get(DATA_DIR_ENV)
     return Path(value).expanduser().resolve() if value else (project / "datasets").resolve()
+
+
+def download_roots(project: Path) -> tuple[Path, ...]:
+    """Where a URL download may be cached: the project (the stage's root and the directory the command
+    runs from: a sweep job's root is below the project) and the data directory."""
+    roots = (project.resolve(), Path.cwd().resolve(), data_dir(project))
+    return tuple(dict.fromkeys(roots))
 
 
 def resolve_data_path(data: DataConfig, value: str, project: Path) -> Path:

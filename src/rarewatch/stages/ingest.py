@@ -10,7 +10,7 @@ from typing import Any
 import pandas as pd
 
 from rarewatch.artifacts import atomic_dir
-from rarewatch.config import Config, DataConfig, resolve_data_path
+from rarewatch.config import Config, DataConfig, download_roots, resolve_data_path
 from rarewatch.data import sources, synthetic
 from rarewatch.data.schema import LABEL, SERIES, SUBSET, Schema, feature_columns, label_classes, normalise
 from rarewatch.errors import DataError
@@ -32,7 +32,7 @@ def load_source(cfg: DataConfig, root: Path) -> tuple[pd.DataFrame, pd.DataFrame
         return synthetic.generate(cfg.synthetic), None, {"source": "synthetic"}
     path = resolve_data_path(cfg, cfg.path, root)
     if cfg.source == "url":
-        path = sources.fetch_url(cfg.url, cfg.sha256, path)
+        path = sources.fetch_url(cfg.url, cfg.sha256, path, download_roots(root))
     companion = resolve_data_path(cfg, cfg.companion_path, root) if cfg.companion_path else None
     files = sources.expand(path)
     tables = [sources.read_table(f, cfg.format, companion, cfg.separator) for f in files]

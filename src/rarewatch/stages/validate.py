@@ -18,7 +18,7 @@ from typing import Any
 import pandas as pd
 
 from rarewatch.artifacts import write_json
-from rarewatch.config import Config, DataConfig, data_dir, resolve_data_path
+from rarewatch.config import Config, DataConfig, data_dir, download_roots, resolve_data_path
 from rarewatch.data import formats, sources
 from rarewatch.errors import DataError
 from rarewatch.models.registry import resolve_model
@@ -97,6 +97,9 @@ def run(cfg: Config, project: Path) -> dict[str, Any]:
     """
     resolve_model(cfg.model)
     d = cfg.data
+    if d.source == "url" and d.path is not None:
+        # Where the download will be cached: never outside the project or the data directory.
+        sources.check_inside(resolve_data_path(d, d.path, project), download_roots(project), "data.path")
     files = []
     for key, path in input_files(d, project):
         if not path.is_file():
