@@ -1,0 +1,96 @@
+"""Input that cannot be misread: each rule refuses the input that would silently falsify a result, with one
+line naming the value and the setting that fixes it, and leaves the earlier outputs untouched.
+
+Each case runs through the stage's run() (the message) and main() (exit code 2, one stderr line).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from rarewatch.data.schema import parse_time
+from rarewatch.errors import DataError
+from rarewatch.paths import Paths
+from rarewatch.stages import ingest
+from tests.stage_faults import (
+    assert_one_line_error,
+    leftovers,
+    one_line,
+    plant_frame,
+    run_in_process,
+    run_stage,
+    snapshot,
+)
+
+# ------------------------------------------------------------------------------------------------ dates
+
+
+def day_first_frame(days: int) -> pd.DataFrame:
+    """Hourly rows over `days` days from 1 January 2024, written dd/mm/yyyy HH:MM (day first)."""
+    df = plant_frame(n=24 * days, positives=(30,))
+    df["time"] = pd.date_range("2024-01-01", periods=len(df), freq="h").strftime("%d/%m/%Y %H:%M")
+    return df
+
+
+def test_ambiguous_day_first_dates_are_refused_with_both_formats() -> None:
+    # 2 days: 01/01 and 02/01 only; read month first they would become 1 January and 1 February.
+    with pytest.raises(DataError, match=r"time column 'time' has dates like '01/01/2024 00:00'") as exc:
+        parse_time(day_first_frame(2)["time"], "time")
+    message = one_line(exc)
+    assert "whose day and month are both 12 or less in all 48 values" in message
+    assert "data.time_format='%d/%m/%Y %H:%M' (day first)" in message
+    assert "data.time_format='%m/%d/%Y %H:%M' (month first)" in message
+
+
+def test_a_day_over_12_settles_the_order_for_the_whole_column() -> None:
+    times = parse_time(day_first_frame(14)["time"], "time")
+    # Every row one hour after the previous one: 02/01 is 2 January, never 1 February.
+    assert (times.diff().dropna() == pd.Timedelta(hours=1)).all()
+    assert times.iloc[-1] == pd.Timestamp("2024-01-14 23:00")
+
+
+def test_month_first_dates_with_a_day_over_12_parse_month_first() -> None:
+    values = pd.Series(["01/12/2024", "01/13/2024", "02/01/2024"])
+    assert parse_time(values, "t").tolist() == [pd.Timestamp(f"2024-{d}") for d in ("01-12", "01-13", "02-01")]
+
+
+def test_mixed_day_first_and_month_first_dates_are_refused() -> None:
+    with pytest.raises(DataError, match=r"mixes day-first \('13/01/2024'\) and month-first \('01/13/2024'\)"):
+        parse_time(pd.Series(["13/01/2024", "01/13/2024"]), "t")
+
+
+@pytest.mark.parametrize(
+    "values", [["2024-01-02 10:00", "2024-02-01 10:00"], ["2024/01/02", "2024/02/01"], ["2024-01-02T10:00:00Z"]]
+)
+def test_year_first_dates_are_never_ambiguous(values: list[str]) -> None:
+    assert parse_time(pd.Series(values), "t").notna().all()
+
+
+def test_a_stated_time_format_is_used_as_given() -> None:
+    times = parse_time(day_first_frame(2)["time"], "time", "%d/%m/%Y %H:%M")
+    assert times.iloc[24] == pd.Timestamp("2024-01-02")
+
+
+def test_main_ingest_refuses_ambiguous_dates_and_keeps_raw(tmp_path: Path, small_params, csv_data, write_params):
+    params = write_params(small_params(data=csv_data()))
+    plant_frame().to_csv(tmp_path / "source.csv", index=False)
+    run_in_process([ingest.execute], params, tmp_path)
+    before = snapshot(tmp_path)
+    day_first_frame(2).to_csv(tmp_path / "source.csv", index=False)
+
+    proc = run_stage("ingest", tmp_path, params)
+    assert_one_line_error(
+        proc, "ingest", "time column 'time' has dates like '01/01/2024 00:00'", "data.time_format='%d/%m/%Y %H:%M'"
+    )
+    assert snapshot(tmp_path) == before
+    assert leftovers(tmp_path) == []
+    # The fix the message names works.
+    fixed = write_params(small_params(data=csv_data(time_format="%d/%m/%Y %H:%M")))
+    run_in_process([ingest.execute], fixed, tmp_path)
+    raw = pd.read_parquet(Paths(tmp_path).raw)
+    assert raw["time"].iloc[-1] == pd.Timestamp("2024-01-02 23:00")
+    assert np.isclose(raw["label"].mean(), 1 / 48)
