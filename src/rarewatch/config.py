@@ -84,6 +84,12 @@ class DataConfig(Section):
     group_column: str | None  # reported per value (e.g. attack type); never a feature
     drop_columns: list[str]
     categorical_columns: list[str]
+    max_positive_fraction: float = Field(
+        gt=0,
+        le=1,
+        description="a share of positive rows above this stops ingest: events that common are not rare, so the "
+        "label is more likely inverted or the wrong column",
+    )
     synthetic: SyntheticConfig | None
 
     @model_validator(mode="after")
@@ -156,6 +162,12 @@ class LabelShiftConfig(Section):
     # Each data config states it (conf/data/*.yaml); null means "not stated": no shift (H=0), said aloud.
     horizon: int | None = Field(
         ge=0, description="rows before each event that become positive; 0 leaves labels as they are"
+    )
+    max_dropped_fraction: float = Field(
+        gt=0,
+        le=1,
+        description="a shift that drops more than this share of the rows as event rows stops: the rest would be "
+        "a minority of the data",
     )
 
 

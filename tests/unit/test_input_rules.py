@@ -15,7 +15,7 @@ import pytest
 from rarewatch.data.schema import parse_time
 from rarewatch.errors import DataError
 from rarewatch.paths import Paths
-from rarewatch.stages import ingest
+from rarewatch.stages import ingest, label_shift, preprocess
 from tests.stage_faults import (
     assert_one_line_error,
     leftovers,
@@ -94,3 +94,67 @@ def test_main_ingest_refuses_ambiguous_dates_and_keeps_raw(tmp_path: Path, small
     raw = pd.read_parquet(Paths(tmp_path).raw)
     assert raw["time"].iloc[-1] == pd.Timestamp("2024-01-02 23:00")
     assert np.isclose(raw["label"].mean(), 1 / 48)
+
+
+# ----------------------------------------------------------------------------------------- positive share
+
+
+def test_a_mostly_positive_label_is_refused_at_ingest(tmp_path: Path, small_config, csv_data) -> None:
+    paths = Paths(tmp_path)
+    plant_frame().to_csv(tmp_path / "source.csv", index=False)
+    ingest.execute(small_config(data=csv_data()), paths)
+    before = snapshot(tmp_path)
+    inverted = plant_frame(n=20, positives=tuple(range(14)))  # 70 % positive
+    inverted.to_csv(tmp_path / "source.csv", index=False)
+
+    with pytest.raises(DataError, match=r"70\.0% of the 20 rows are positive \(data\.positive_label='1'") as exc:
+        ingest.execute(small_config(data=csv_data()), paths)
+    message = one_line(exc)
+    assert "more than data.max_positive_fraction=0.5" in message
+    assert "check data.positive_label / data.negative_label" in message
+    assert snapshot(tmp_path) == before and leftovers(tmp_path) == []
+    # Events that really are the majority: the setting the message names lets them through.
+    ingest.execute(small_config(data=csv_data(max_positive_fraction=0.8)), paths)
+
+
+def test_main_ingest_refuses_a_mostly_positive_label(tmp_path: Path, small_params, csv_data, write_params) -> None:
+    params = write_params(small_params(data=csv_data(negative_label="ok", positive_label=None)))
+    frame = plant_frame(n=20, positives=tuple(range(14)))
+    frame["y"] = np.where(frame["y"] == 1, "fault", "ok")
+    frame.to_csv(tmp_path / "source.csv", index=False)
+
+    proc = run_stage("ingest", tmp_path, params)
+    assert_one_line_error(
+        proc, "ingest", "70.0% of the 20 rows are positive (every class but data.negative_label='ok'", "0.5"
+    )
+    assert not (tmp_path / "data").exists()
+
+
+# ------------------------------------------------------------------------------------------- label shift
+
+
+def test_a_shift_that_drops_most_rows_is_refused(tmp_path: Path, small_params, csv_data, write_params) -> None:
+    # 45 % positive passes the positive-share rule (0.5) but the shift would drop 45 % of the rows.
+    frame = plant_frame(n=40, positives=tuple(range(0, 36, 2)))
+    frame.to_csv(tmp_path / "source.csv", index=False)
+    params = write_params(small_params(data=csv_data(), label_shift__horizon=1))
+    run_in_process([ingest.execute, preprocess.execute], params, tmp_path)
+    before = snapshot(tmp_path)
+
+    proc = run_stage("label_shift", tmp_path, params)
+    assert_one_line_error(
+        proc,
+        "label_shift",
+        "label_shift.horizon=1 drops 18 of 40 rows (45.0%) as event rows",
+        "more than label_shift.max_dropped_fraction=0.2",
+        "use label_shift.horizon=0",
+    )
+    assert snapshot(tmp_path) == before and leftovers(tmp_path) == []
+    assert not (tmp_path / "data" / "processed").exists()
+
+    df = pd.read_parquet(Paths(tmp_path).interim)
+    with pytest.raises(DataError, match=r"drops 18 of 40 rows") as exc:
+        label_shift.run(df, 1, 0.2)
+    one_line(exc)
+    assert label_shift.run(df, 1, 0.5)[2]["rows_dropped"] == 18  # raised on purpose: it runs
+    assert label_shift.run(df, 0, 0.2)[2]["rows_dropped"] == 0  # detection drops nothing

@@ -157,6 +157,31 @@ def to_binary_label(
     return (text == positive).to_numpy(dtype=np.int64)
 
 
+def check_positive_fraction(label: np.ndarray, data: Any) -> None:
+    """Refuse a label whose positive share is over data.max_positive_fraction.
+
+    Rare-event detection with events on most rows means the label was read the wrong way round (the normal
+    class named positive) or from the wrong column; left alone, the label shift would then drop most rows
+    as event rows and train on the rest.
+    """
+    if len(label) == 0:
+        return
+    share = float(np.mean(label))
+    if share <= data.max_positive_fraction:
+        return
+    named = (
+        f"data.positive_label={data.positive_label!r}"
+        if data.negative_label is None
+        else f"every class but data.negative_label={data.negative_label!r}"
+    )
+    raise DataError(
+        f"{share:.1%} of the {len(label)} rows are positive ({named} in label column '{data.label_column}'), more "
+        f"than data.max_positive_fraction={data.max_positive_fraction}: events that common are not rare; check "
+        "data.positive_label / data.negative_label and data.label_column, or raise data.max_positive_fraction if "
+        "events really are the majority"
+    )
+
+
 def _label_text(v: object) -> str:
     # 1.0 and 1 must compare equal to the configured "1".
     if isinstance(v, float) and v.is_integer():

@@ -12,7 +12,16 @@ import pandas as pd
 from rarewatch.artifacts import atomic_dir
 from rarewatch.config import Config, DataConfig, download_roots, resolve_data_path
 from rarewatch.data import sources, synthetic
-from rarewatch.data.schema import LABEL, SERIES, SUBSET, Schema, feature_columns, label_classes, normalise
+from rarewatch.data.schema import (
+    LABEL,
+    SERIES,
+    SUBSET,
+    Schema,
+    check_positive_fraction,
+    feature_columns,
+    label_classes,
+    normalise,
+)
 from rarewatch.errors import DataError
 from rarewatch.paths import Paths
 
@@ -80,6 +89,7 @@ def run(
                 "both files must share one layout"
             )
         df = pd.concat([df.assign(**{SUBSET: "main"}), test.assign(**{SUBSET: "test"})], ignore_index=True)
+    check_positive_fraction(df[LABEL].to_numpy(), cfg)
     meta = {
         "dataset": cfg.name,
         "rows": len(df),
