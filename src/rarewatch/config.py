@@ -130,6 +130,9 @@ class PreprocessConfig(Section):
     drop_constant: bool
     drop_duplicates: bool
     nan_policy: Literal["impute", "refuse"]
+    # +-inf and values beyond float32's range (rarewatch.data.finite): refuse (stop, naming the columns),
+    # clip (to the column's training min/max) or impute (the training median).
+    nonfinite: Literal["refuse", "clip", "impute"]
     scaling: Literal["global", "per_series"]  # per_series: each series scaled by its own training rows
     max_missing_fraction: float = Field(
         gt=0, le=1, description="columns missing more often than this in training rows are dropped; 1 keeps all"

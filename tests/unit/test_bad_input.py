@@ -241,7 +241,9 @@ def test_main_split_with_normal_marked_positive(tmp_path, small_params, csv_data
     source = plant_frame(n=200, positives=(190, 191, 192))
     source["y"] = np.where(source["y"] == 1, "break", "ok")
     source.to_csv(tmp_path / "source.csv", index=False)
-    params = write_params(small_params(data=csv_data(positive_label="ok"), label_shift__horizon=0))
+    # Ingest's share rule (data.max_positive_fraction) would stop this file first; lifted to reach split's guard.
+    data = csv_data(positive_label="ok", max_positive_fraction=1.0)
+    params = write_params(small_params(data=data, label_shift__horizon=0))
     run_in_process([ingest.execute, preprocess.execute, label_shift.execute, features.execute], params, tmp_path)
     before = snapshot(tmp_path)
     earlier = {"data/raw/data.parquet", "data/interim/data.parquet", "data/processed/data.parquet"}

@@ -6,16 +6,19 @@ Each case runs through the stage's run() (the message) and main() (exit code 2, 
 
 from __future__ import annotations
 
+import json
+import warnings
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
+from rarewatch.data.encoding import Encoder
 from rarewatch.data.schema import parse_time
 from rarewatch.errors import DataError
 from rarewatch.paths import Paths
-from rarewatch.stages import ingest, label_shift, preprocess
+from rarewatch.stages import features, ingest, label_shift, preprocess, split, train
 from tests.stage_faults import (
     assert_one_line_error,
     leftovers,
@@ -158,3 +161,79 @@ def test_a_shift_that_drops_most_rows_is_refused(tmp_path: Path, small_params, c
     one_line(exc)
     assert label_shift.run(df, 1, 0.5)[2]["rows_dropped"] == 18  # raised on purpose: it runs
     assert label_shift.run(df, 0, 0.2)[2]["rows_dropped"] == 0  # detection drops nothing
+
+
+# ------------------------------------------------------------------------------- infinite and overflowing
+
+
+def overflowing_frame() -> pd.DataFrame:
+    """200 rows with +inf and -inf in 'a' (training rows and one test row) and 1e308 in 'b'."""
+    df = plant_frame(n=200, positives=(30, 100, 150, 185))
+    df.loc[[10, 60], "a"] = [np.inf, -np.inf]
+    df.loc[170, "a"] = np.inf
+    df.loc[40, "b"] = 1e308
+    return df
+
+
+def test_main_preprocess_refuses_infinite_values(tmp_path: Path, small_params, csv_data, write_params) -> None:
+    overflowing_frame().to_csv(tmp_path / "source.csv", index=False)
+    params = write_params(small_params(data=csv_data()))
+    run_in_process([ingest.execute], params, tmp_path)  # ingest passes them on: the policy is preprocess's
+    before = snapshot(tmp_path)
+
+    proc = run_stage("preprocess", tmp_path, params)
+    assert_one_line_error(
+        proc,
+        "preprocess",
+        "4 values in 2 feature column(s) of the input are infinite or beyond +-3.4e+38",
+        "'a' (3), 'b' (1)",
+        "set preprocess.nonfinite=clip (to the column's training minimum or maximum) or preprocess.nonfinite=impute",
+    )
+    assert snapshot(tmp_path) == before and leftovers(tmp_path) == []
+    assert not (tmp_path / "data" / "interim").exists()
+
+
+@pytest.mark.parametrize("policy", ["clip", "impute"])
+def test_clip_and_impute_train_on_finite_values(tmp_path: Path, small_params, csv_data, write_params, policy) -> None:
+    overflowing_frame().to_csv(tmp_path / "source.csv", index=False)
+    params = write_params(small_params(data=csv_data(), model="isolation_forest", preprocess__nonfinite=policy))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)  # no overflow in the scaler's arithmetic
+        run_in_process(
+            [ingest.execute, preprocess.execute, label_shift.execute, features.execute, split.execute, train.execute],
+            params,
+            tmp_path,
+        )
+    paths = Paths(tmp_path)
+    assert json.loads((paths.interim.parent / "report.json").read_text())["nonfinite_counts"] == {"a": 3, "b": 1}
+    encoder = Encoder.load(paths.model_dir)
+    assert encoder.nonfinite == policy
+    training = pd.read_parquet(paths.split("train")).query("label == 0")  # the encoder fits the normal rows
+    finite_a = training["a"][np.isfinite(training["a"])]
+    finite_b = training["b"][training["b"].abs() < 1e300]
+    probe = pd.DataFrame({"a": [np.inf, -np.inf, 0.0], "b": [1e308, 10.0, 10.0]})
+    same = pd.DataFrame(
+        {"a": [finite_a.max(), finite_a.min(), 0.0], "b": [finite_b.max(), 10.0, 10.0]}
+        if policy == "clip"
+        else {"a": [finite_a.median(), finite_a.median(), 0.0], "b": [finite_b.median(), 10.0, 10.0]}
+    )
+    np.testing.assert_allclose(encoder.transform(probe), encoder.transform(same), rtol=1e-6)
+    assert np.isfinite(encoder.transform(pd.read_parquet(paths.split("test")))).all()
+
+
+def test_encoder_with_refuse_names_the_columns() -> None:
+    train_rows = pd.DataFrame({"a": [1.0, 2.0, np.inf], "b": [1.0, -1e39, 3.0]})
+    with pytest.raises(
+        DataError, match=r"2 values in 2 feature column\(s\) of the training rows .*'a' \(1\), 'b' \(1\)"
+    ):
+        Encoder([], impute=True).fit(train_rows)
+    encoder = Encoder([], impute=True).fit(pd.DataFrame({"a": [1.0, 2.0, 3.0]}))
+    with pytest.raises(DataError, match=r"1 values in 1 feature column\(s\) of the rows to encode .*'a' \(1\)"):
+        encoder.transform(pd.DataFrame({"a": [np.inf]}))
+
+
+def test_values_that_overflow_float32_once_scaled_are_named() -> None:
+    encoder = Encoder([], impute=True).fit(pd.DataFrame({"a": [1.0, 1.0 + 1e-12, 1.0], "b": [1.0, 2.0, 3.0]}))
+    with pytest.raises(DataError, match=r"1 values of feature\(s\) 'a' \(1\) are so far outside") as exc:
+        encoder.transform(pd.DataFrame({"a": [1e30], "b": [2.0]}))
+    assert "data.drop_columns" in one_line(exc)
