@@ -18,7 +18,7 @@ from rarewatch.data.encoding import Encoder
 from rarewatch.data.schema import parse_time
 from rarewatch.errors import DataError
 from rarewatch.paths import Paths
-from rarewatch.stages import features, ingest, label_shift, preprocess, split, train
+from rarewatch.stages import features, ingest, label_shift, preprocess, split, train, validate
 from tests.stage_faults import (
     assert_one_line_error,
     leftovers,
@@ -237,3 +237,50 @@ def test_values_that_overflow_float32_once_scaled_are_named() -> None:
     with pytest.raises(DataError, match=r"1 values of feature\(s\) 'a' \(1\) are so far outside") as exc:
         encoder.transform(pd.DataFrame({"a": [1e30], "b": [2.0]}))
     assert "data.drop_columns" in one_line(exc)
+
+
+# ------------------------------------------------------------------------- validate checks them first
+
+
+VALIDATE_REFUSES = {
+    # id: (the bad file, data overrides, fragments of the one line)
+    "ambiguous dates": (
+        lambda: day_first_frame(2),
+        {},
+        ("time column 'time' has dates like '01/01/2024 00:00'", "data.time_format='%m/%d/%Y %H:%M'"),
+    ),
+    "mostly positive": (
+        lambda: plant_frame(n=20, positives=tuple(range(14))),
+        {},
+        ("70.0% of the 20 rows are positive", "data.max_positive_fraction=0.5"),
+    ),
+    "positive share over both files": (
+        lambda: plant_frame(n=20, positives=tuple(range(8))),  # 8 of 20, and 5 of the test file's 10: 13 of 30
+        {"test_path": "test.csv", "max_positive_fraction": 0.35},
+        ("43.3% of the 30 rows are positive", "data.max_positive_fraction=0.35"),
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(VALIDATE_REFUSES))
+def test_validate_refuses_bad_input_before_ingest_replaces_raw(
+    tmp_path: Path, small_params, csv_data, write_params, case: str
+) -> None:
+    make_bad, overrides, fragments = VALIDATE_REFUSES[case]
+    plant_frame().to_csv(tmp_path / "source.csv", index=False)
+    test_file = plant_frame(n=10, positives=(1, 2, 3, 4, 5))
+    test_file.to_csv(tmp_path / "test.csv", index=False)
+    good = write_params(small_params(data=csv_data(**{k: v for k, v in overrides.items() if k == "test_path"})))
+    run_in_process([validate.execute, ingest.execute], good, tmp_path)
+    before = snapshot(tmp_path)
+    make_bad().to_csv(tmp_path / "source.csv", index=False)
+
+    proc = run_stage("validate", tmp_path, write_params(small_params(data=csv_data(**overrides))))
+    assert_one_line_error(proc, "validate", *fragments)
+    assert snapshot(tmp_path) == before and leftovers(tmp_path) == []
+
+
+def test_validate_passes_unambiguous_day_first_dates(tmp_path: Path, small_config, csv_data) -> None:
+    day_first_frame(14).to_csv(tmp_path / "source.csv", index=False)
+    record = validate.run(small_config(data=csv_data()), tmp_path)
+    assert [f["key"] for f in record["files"]] == ["data.path"]

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from rarewatch.data.formats import separator_hint
 from rarewatch.errors import DataError
 
 TIME = "time"
@@ -324,4 +325,4 @@ def feature_columns(df: pd.DataFrame) -> list[str]:
 def _require(col: str, columns: list, key: str) -> None:
     if col not in columns:
         shown = ", ".join(map(str, columns[:30])) + (" ..." if len(columns) > 30 else "")
-        raise DataError(f"{key}: column '{col}' not found; columns are: {shown}")
+        raise DataError(f"{key}: column '{col}' not found; columns are: {shown}{separator_hint(columns)}")

@@ -39,6 +39,9 @@ def load_source(cfg: DataConfig, root: Path) -> tuple[pd.DataFrame, pd.DataFrame
     """
     if cfg.source == "synthetic":
         return synthetic.generate(cfg.synthetic), None, {"source": "synthetic"}
+    # Every named file first, each missing one reported with its key and where relative paths start
+    # (validate does the same; sweep jobs have no validate stage).
+    sources.require_files(cfg, root)
     path = resolve_data_path(cfg, cfg.path, root)
     if cfg.source == "url":
         path = sources.fetch_url(cfg.url, cfg.sha256, path, download_roots(root))
@@ -60,7 +63,7 @@ def load_source(cfg: DataConfig, root: Path) -> tuple[pd.DataFrame, pd.DataFrame
     test = None
     if cfg.test_path:
         test_file = resolve_data_path(cfg, cfg.test_path, root)
-        test = sources.read_table(test_file, cfg.format, companion, cfg.separator)
+        test = sources.read_table(test_file, cfg.format, companion, cfg.separator, key="data.test_path")
         provenance.update(test_path=cfg.test_path, test_sha256=sources.file_sha256(test_file))
     return table, test, provenance
 
