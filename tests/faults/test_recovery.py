@@ -61,7 +61,7 @@ def test_a_failed_exp_run_is_one_command_from_the_last_committed_results(repo_co
         repo_copy,
         check=False,
     )  # fmt: skip
-    assert failed.returncode != 0
+    assert failed.returncode == 255  # DVC's code for a failed reproduction
     error = [line for line in failed.stderr.splitlines() if line.startswith("rarewatch.train: error: ")]
     assert len(error) == 1, failed.stderr
     assert "knn: model.n_neighbors=100000 needs more than 100000 training rows" in error[0]
