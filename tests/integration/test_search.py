@@ -130,10 +130,7 @@ def test_trials_that_fail_on_the_data_count_and_the_study_goes_on(tmp_path, monk
         main([str(space), "--trials", "2", "--conf-dir", str(conf)])
     assert exit_.value.code == 1  # nothing with a value: no experiment file
     out = capsys.readouterr().out
-    assert (
-        out.count("FAILED on the data: fold 0: ") == 2
-        and "too few for 2 folds after an initial 60% with gap_rows=5000" in out
-    )
+    assert out.count("FAILED on the data: fold 0: ") == 2 and "too few for 2 folds after an initial 60% with gap_rows=5000" in out
     study = load_study(tmp_path / ".rarewatch" / "search" / "tiny.log")
     assert [t.state for t in study.trials] == [TrialState.FAIL, TrialState.FAIL]
     assert len(counted(study.trials)) == 2
