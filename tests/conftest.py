@@ -174,6 +174,7 @@ def csv_data_section(**overrides: Any) -> dict[str, Any]:
         "series_column": None,
         "drop_columns": [],
         "categorical_columns": [],
+        "max_positive_fraction": 0.5,
         "synthetic": None,
     }
     section.update(overrides)
@@ -188,7 +189,7 @@ def csv_data() -> Callable[..., dict[str, Any]]:
 def _splits_of(cfg: Config) -> dict[str, pd.DataFrame]:
     df, _ = ingest.run(synthetic.generate(cfg.data.synthetic), cfg.data)
     df, _ = preprocess.run(df, cfg)
-    df, _, _ = label_shift.run(df, cfg.label_shift.horizon)
+    df, _, _ = label_shift.run(df, cfg.label_shift.horizon, cfg.label_shift.max_dropped_fraction)
     df, _ = features.run(df, cfg)
     return split.run(df, cfg)
 

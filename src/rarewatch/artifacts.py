@@ -30,19 +30,55 @@ def atomic_path(target: Path) -> Iterator[Path]:
             tmp_path.unlink()
 
 
+ASIDE = ".old-"  # infix of the name an old directory is renamed to while the new one moves in
+
+
 @contextmanager
 def atomic_dir(target: Path) -> Iterator[Path]:
-    """Like atomic_path for a directory: fill the yielded directory, then swap it in whole."""
+    """Like atomic_path for a directory: fill the yielded directory, then swap it in whole.
+
+    POSIX cannot rename a directory onto a non-empty one, so the swap is three renames: the old
+    directory aside (`.<name>.old-xxxx`), the new one in, then the old one deleted. A crash (even
+    kill -9) at any point leaves one complete directory: the old one at `target` or aside, or the new
+    one at `target`. An old directory found aside while `target` is missing is renamed back first, so
+    the next write (or reader) starts from the last complete output. One writer per target at a time
+    (DVC runs stages one by one; sweep jobs write their own directories).
+    """
     target.parent.mkdir(parents=True, exist_ok=True)
+    _restore_aside(target)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
     try:
         yield tmp
-        if target.exists():
-            shutil.rmtree(target)
-        os.replace(tmp, target)
+        _swap_in(tmp, target)
     finally:
         if tmp.exists():
             shutil.rmtree(tmp)
+
+
+def _swap_in(new: Path, target: Path) -> None:
+    """Rename `new` onto `target`, keeping the old `target` complete until `new` is in place."""
+    if not target.exists():
+        os.replace(new, target)
+        return
+    aside = Path(tempfile.mkdtemp(prefix=f".{target.name}{ASIDE}", dir=target.parent))
+    os.replace(target, aside)  # an empty directory can be replaced by a rename
+    try:
+        os.replace(new, target)
+    except BaseException:
+        # The new one could not move in: put the old one back, so the target is never left missing.
+        os.replace(aside, target)
+        raise
+    shutil.rmtree(aside)
+
+
+def _restore_aside(target: Path) -> None:
+    """After a crash between the renames: the old directory aside goes back to `target`; once the
+    target exists again, old directories aside are leftovers of a finished swap and are deleted."""
+    asides = sorted(target.parent.glob(f".{target.name}{ASIDE}*"), key=lambda p: p.stat().st_mtime_ns)
+    if not target.exists() and asides:
+        os.replace(asides.pop(), target)
+    for leftover in asides:
+        shutil.rmtree(leftover)
 
 
 def read_parquet(path: Path, produced_by: str) -> pd.DataFrame:

@@ -14,6 +14,7 @@ therefore do not import any family code (and do not depend on it in dvc.yaml).
 from __future__ import annotations
 
 import difflib
+import urllib.parse
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -83,6 +84,12 @@ class DataConfig(Section):
     group_column: str | None  # reported per value (e.g. attack type); never a feature
     drop_columns: list[str]
     categorical_columns: list[str]
+    max_positive_fraction: float = Field(
+        gt=0,
+        le=1,
+        description="a share of positive rows above this stops ingest: events that common are not rare, so the "
+        "label is more likely inverted or the wrong column",
+    )
     synthetic: SyntheticConfig | None
 
     @model_validator(mode="after")
@@ -101,13 +108,31 @@ class DataConfig(Section):
             raise ConfigError("data.source=file needs data.path (a CSV or Parquet file)")
         if self.source == "url" and not (self.url and self.sha256 and self.path):
             raise ConfigError("data.source=url needs data.url, data.sha256 and data.path (where to cache it)")
+        if self.url is not None:
+            check_url(self.url)
         return self
+
+
+URL_SCHEMES = ("https", "http")
+
+
+def check_url(url: str) -> None:
+    """Only web downloads: a `file:` or `ftp:` URL would read local files or an unchecked server."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme.lower() not in URL_SCHEMES or not parts.netloc:
+        raise ConfigError(
+            f"data.url={url!r} is not an https:// (or http://) URL (scheme {parts.scheme or 'none'!r}); "
+            "only web downloads are fetched: for a file on this machine use data.source=file and data.path"
+        )
 
 
 class PreprocessConfig(Section):
     drop_constant: bool
     drop_duplicates: bool
     nan_policy: Literal["impute", "refuse"]
+    # +-inf and values beyond float32's range (rarewatch.data.finite): refuse (stop, naming the columns),
+    # clip (to the column's training min/max) or impute (the training median).
+    nonfinite: Literal["refuse", "clip", "impute"]
     scaling: Literal["global", "per_series"]  # per_series: each series scaled by its own training rows
     max_missing_fraction: float = Field(
         gt=0, le=1, description="columns missing more often than this in training rows are dropped; 1 keeps all"
@@ -140,6 +165,12 @@ class LabelShiftConfig(Section):
     # Each data config states it (conf/data/*.yaml); null means "not stated": no shift (H=0), said aloud.
     horizon: int | None = Field(
         ge=0, description="rows before each event that become positive; 0 leaves labels as they are"
+    )
+    max_dropped_fraction: float = Field(
+        gt=0,
+        le=1,
+        description="a shift that drops more than this share of the rows as event rows stops: the rest would be "
+        "a minority of the data",
     )
 
 
@@ -375,6 +406,13 @@ def data_dir(project: Path) -> Path:
 
     value = os.environ.get(DATA_DIR_ENV)
     return Path(value).expanduser().resolve() if value else (project / "datasets").resolve()
+
+
+def download_roots(project: Path) -> tuple[Path, ...]:
+    """Where a URL download may be cached: the project (the stage's root and the directory the command
+    runs from: a sweep job's root is below the project) and the data directory."""
+    roots = (project.resolve(), Path.cwd().resolve(), data_dir(project))
+    return tuple(dict.fromkeys(roots))
 
 
 def resolve_data_path(data: DataConfig, value: str, project: Path) -> Path:

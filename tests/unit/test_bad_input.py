@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -18,45 +14,15 @@ from rarewatch.models.registry import resolve
 from rarewatch.paths import Paths
 from rarewatch.stages import features, ingest, label_shift, preprocess, split, train
 from rarewatch.stages.train import to_rows
-
-OUTPUT_DIRS = ("data", "models", "metrics")
-
-
-def plant_frame(n: int = 20, positives: tuple[int, ...] = (5, 15)) -> pd.DataFrame:
-    """A source table as a user would export it: text timestamps, a 0/1 label, two float sensors."""
-    i = np.arange(n)
-    y = np.zeros(n, dtype=np.int64)
-    y[list(positives)] = 1
-    return pd.DataFrame(
-        {
-            "time": pd.date_range("2024-01-01", periods=n, freq="min").strftime("%Y-%m-%d %H:%M"),
-            "y": y,
-            "a": np.round(np.sin(i * 0.7) * 3 + 0.25, 3),
-            "b": np.round(np.cos(i * 0.3) * 2 + 10.5, 3),
-        }
-    )
-
-
-def snapshot(root: Path) -> dict[str, tuple[bytes, int]]:
-    """Every stage output under root: relative path -> (contents, mtime in ns)."""
-    files = {}
-    for top in OUTPUT_DIRS:
-        for f in sorted((root / top).rglob("*")):
-            if f.is_file():
-                files[str(f.relative_to(root))] = (f.read_bytes(), f.stat().st_mtime_ns)
-    return files
-
-
-def leftovers(root: Path) -> list[str]:
-    """Temporary names that atomic writes use (.name.xxxx); a failed stage must leave none behind."""
-    return [str(f.relative_to(root)) for top in OUTPUT_DIRS for f in (root / top).rglob(".*")]
-
-
-def one_line(exc: pytest.ExceptionInfo) -> str:
-    message = str(exc.value)
-    assert "\n" not in message, message
-    return message
-
+from tests.stage_faults import (
+    assert_one_line_error,
+    leftovers,
+    one_line,
+    plant_frame,
+    run_in_process,
+    run_stage,
+    snapshot,
+)
 
 # ------------------------------------------------------------------------------- ingest: the source file
 
@@ -243,34 +209,6 @@ def test_unknown_model_name(small_params):
 # ------------------------------------------------------------------------------ through main(), as DVC does
 
 
-def run_stage(stage: str, root: Path, params: Path) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k != "MLFLOW_TRACKING_URI"}
-    env["MLFLOW_DISABLE_TELEMETRY"] = "true"
-    return subprocess.run(
-        [sys.executable, "-m", f"rarewatch.stages.{stage}", "--root", str(root), "--params", str(params)],
-        cwd=root,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-
-
-def assert_one_line_error(proc: subprocess.CompletedProcess, stage: str, *fragments: str) -> None:
-    assert proc.returncode == 2, proc.stderr
-    lines = proc.stderr.splitlines()
-    assert len(lines) == 1, proc.stderr
-    assert lines[0].startswith(f"rarewatch.{stage}: error: "), lines[0]
-    for fragment in fragments:
-        assert fragment in lines[0]
-
-
-def run_in_process(stages: list[Callable], params: Path, root: Path) -> None:
-    cfg = load_config(params)
-    for execute in stages:
-        execute(cfg, Paths(root))
-
-
 def test_main_ingest_empty_file_keeps_previous_raw(tmp_path, small_params, csv_data, write_params):
     params = write_params(small_params(data=csv_data()))
     plant_frame().to_csv(tmp_path / "source.csv", index=False)
@@ -303,7 +241,9 @@ def test_main_split_with_normal_marked_positive(tmp_path, small_params, csv_data
     source = plant_frame(n=200, positives=(190, 191, 192))
     source["y"] = np.where(source["y"] == 1, "break", "ok")
     source.to_csv(tmp_path / "source.csv", index=False)
-    params = write_params(small_params(data=csv_data(positive_label="ok"), label_shift__horizon=0))
+    # Ingest's share rule (data.max_positive_fraction) would stop this file first; lifted to reach split's guard.
+    data = csv_data(positive_label="ok", max_positive_fraction=1.0)
+    params = write_params(small_params(data=data, label_shift__horizon=0))
     run_in_process([ingest.execute, preprocess.execute, label_shift.execute, features.execute], params, tmp_path)
     before = snapshot(tmp_path)
     earlier = {"data/raw/data.parquet", "data/interim/data.parquet", "data/processed/data.parquet"}

@@ -38,6 +38,7 @@ def test_clean_hand_case():
         "duplicates_dropped": 1,
         "columns_dropped": {"const": "constant", "row_id": "row identifier", "tag": "row identifier"},
         "nan_counts": {"x": 1},
+        "nonfinite_counts": {},
         "rows_out": 5,
         "features": ["x", "count", "grade"],
         "positive_rows": 1,

@@ -87,7 +87,8 @@ def test_nan_without_imputation_is_refused_with_fix():
     pipe = Encoder(["g"], impute=False).fit(A)
     with pytest.raises(
         DataError,
-        match=r"features \['y'\] contain NaN or infinite values after preprocessing; set preprocess.nan_policy=impute",
+        match=r"features \['y'\] contain NaN \(missing values: 'y' \(1\)\) after preprocessing, and "
+        r"preprocess.nan_policy is refuse; set preprocess.nan_policy=impute",
     ):
         pipe.transform(B)
 

@@ -167,7 +167,7 @@ def test_an_explicit_separator_is_used(tmp_path, small_config, csv_data):
 def test_a_wrong_separator_names_the_setting(tmp_path, small_config, csv_data):
     (tmp_path / "source.csv").write_text("time;y;a\n2024-01-01 00:00;0;1.5\n")
     cfg = small_config(data=csv_data(separator=","))
-    with pytest.raises(DataError, match=r"column 'y' not found.*set data.separator to the file's separator"):
+    with pytest.raises(DataError, match=r"column 'y' not found.*it is semicolon-separated, so set data.separator=';'"):
         run_stage("validate", validate.execute, cfg, Paths(tmp_path))
 
 

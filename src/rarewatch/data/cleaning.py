@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from rarewatch.data import finite
 from rarewatch.data.schema import LABEL, TIME, feature_columns, in_time_order
 from rarewatch.errors import DataError
 
@@ -22,9 +23,14 @@ def clean(
     drop_duplicates: bool,
     nan_policy: str,
     has_time_axis: bool = True,
+    nonfinite: str = "refuse",
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
     """has_time_axis=False: `time` only numbers the rows (data.time_column=null), so it is left out
-    when judging duplicates; otherwise two equal rows would always differ by their row number."""
+    when judging duplicates; otherwise two equal rows would always differ by their row number.
+
+    nonfinite (preprocess.nonfinite): `refuse` stops on infinite or overflowing values
+    (rarewatch.data.finite); `clip` and `impute` pass them on to the encoder, which replaces them with
+    statistics of the training rows (nothing is fitted here)."""
     report: dict[str, Any] = {"rows_in": len(df)}
     df = in_time_order(df)  # by series, then time: each series' rows together, in their own order
     if drop_duplicates:
@@ -47,6 +53,10 @@ def clean(
     numeric = [c for c in features if c not in categorical]
     nan_counts = {c: int(n) for c, n in df[numeric].isna().sum().items() if n}
     report["nan_counts"] = nan_counts
+    out_of_range = finite.counts(df, numeric)
+    report["nonfinite_counts"] = out_of_range
+    if nonfinite == "refuse":
+        finite.refuse(out_of_range, "the input")
     if nan_counts and nan_policy == "refuse":
         worst = max(nan_counts, key=nan_counts.__getitem__)
         raise DataError(

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from rarewatch.data import finite
 from rarewatch.data.schema import SERIES, feature_columns
 from rarewatch.errors import DataError
 
@@ -28,12 +29,21 @@ class Encoder:
     """Frame -> float32 matrix, fitted on the rows the model trains on."""
 
     def __init__(
-        self, categorical: list[str], impute: bool, max_missing_fraction: float = 1.0, per_series: bool = False
+        self,
+        categorical: list[str],
+        impute: bool,
+        max_missing_fraction: float = 1.0,
+        per_series: bool = False,
+        nonfinite: str = "refuse",
     ) -> None:
         self.categorical = list(categorical)
         self.impute = impute
         self.max_missing_fraction = max_missing_fraction
         self.per_series = per_series
+        self.nonfinite = nonfinite  # preprocess.nonfinite: refuse | clip | impute (rarewatch.data.finite)
+        # per numeric column: the smallest and largest in-range training value (what `clip` replaces with)
+        self.low: np.ndarray = np.empty(0)
+        self.high: np.ndarray = np.empty(0)
         # series -> (median, mean, scale), for per_series scaling
         self.series_stats: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
         self.columns: list[str] = []  # the input columns used, in order
@@ -60,6 +70,14 @@ class Encoder:
             )
         self.numeric = [c for c in self.columns if c not in self.categorical]
         x = df[self.numeric].to_numpy(dtype=np.float64)
+        bad = finite.out_of_range(x)
+        self._check_policy(bad, "the training rows")
+        in_range = np.where(bad, np.nan, x)
+        seen = ~np.isnan(in_range).all(axis=0)
+        self.low, self.high = np.zeros(x.shape[1]), np.zeros(x.shape[1])
+        self.low[seen], self.high[seen] = np.nanmin(in_range[:, seen], axis=0), np.nanmax(in_range[:, seen], axis=0)
+        # Statistics of what the model will see: clipped values, or (impute) the values in range only.
+        x = self._clipped(x, bad) if self.nonfinite == "clip" else in_range
         self.median, self.mean, self.scale = self._statistics(x)
         if self.per_series:
             if SERIES not in df:
@@ -71,6 +89,16 @@ class Encoder:
         }
         self.fitted = True
         return self
+
+    def _check_policy(self, bad: np.ndarray, where: str) -> None:
+        """nonfinite=refuse: out-of-range values stop here too (preprocess refuses them first)."""
+        if self.nonfinite == "refuse" and bad.any():
+            found = {c: int(n) for c, n in zip(self.numeric, bad.sum(axis=0), strict=True) if n}
+            finite.refuse(found, where)
+
+    def _clipped(self, x: np.ndarray, bad: np.ndarray) -> np.ndarray:
+        """Out-of-range values replaced by the training minimum (negative ones) or maximum (positive ones)."""
+        return np.where(bad, np.where(x > 0, self.high, self.low), x)
 
     def _statistics(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(median, mean, scale) per column of x, fitted as the module docstring says."""
@@ -113,21 +141,40 @@ class Encoder:
             raise DataError(f"columns {missing} that the model was trained on are missing; retrain (dvc repro)")
         x = df[self.numeric].to_numpy(dtype=np.float64)
         median, mean, scale = self._row_statistics(df)
+        bad = finite.out_of_range(x)
+        if bad.any():
+            self._check_policy(bad, "the rows to encode")
+            x = self._clipped(x, bad) if self.nonfinite == "clip" else np.where(bad, median, x)
         if self.impute:
             x = np.where(np.isnan(x), median, x)
         parts = [(x - mean) / scale]
         for col, cats in self.categories.items():
             values = df[col].astype("string").to_numpy(dtype=object, na_value=None)
             parts.append((values[:, None] == np.asarray(cats, dtype=object)[None, :]).astype(np.float64))
-        out = np.concatenate(parts, axis=1).astype(np.float32) if parts else np.empty((len(df), 0), np.float32)
+        wide = np.concatenate(parts, axis=1) if parts else np.empty((len(df), 0))
+        with np.errstate(over="ignore"):
+            out = wide.astype(np.float32)
         if not np.isfinite(out).all():
-            finite = np.asarray(np.isfinite(out).all(axis=0))
-            bad = [name for i, name in enumerate(self.output_names) if not finite[i]]
-            raise DataError(
-                f"features {bad[:5]} contain NaN or infinite values after preprocessing; set "
-                "preprocess.nan_policy=impute or clean the input"
-            )
+            self._explain_nonfinite(wide, out)
         return out
+
+    def _explain_nonfinite(self, wide: np.ndarray, out: np.ndarray) -> None:
+        """The error for NaN (missing values not imputed) or values that overflow float32 once scaled."""
+        names = self.output_names
+        missing = {names[i]: int(n) for i, n in enumerate(np.isnan(wide).sum(axis=0)) if n}
+        if missing:
+            listed = ", ".join(f"'{c}' ({n})" for c, n in list(missing.items())[:5])
+            raise DataError(
+                f"features {list(missing)[:5]} contain NaN (missing values: {listed}) after preprocessing, and "
+                "preprocess.nan_policy is refuse; set preprocess.nan_policy=impute or clean the input"
+            )
+        over = {names[i]: int(n) for i, n in enumerate(np.isinf(out).sum(axis=0)) if n}
+        listed = ", ".join(f"'{c}' ({n})" for c, n in list(over.items())[:5])
+        raise DataError(
+            f"{sum(over.values())} values of feature(s) {listed} are so far outside the training rows' range that "
+            "they overflow float32 once scaled (a training standard deviation near 0?); check those columns in the "
+            "file, or drop them with data.drop_columns"
+        )
 
     @property
     def output_names(self) -> list[str]:
@@ -141,6 +188,9 @@ class Encoder:
             "impute": self.impute,
             "max_missing_fraction": self.max_missing_fraction,
             "per_series": self.per_series,
+            "nonfinite": self.nonfinite,
+            "low": self.low.tolist(),
+            "high": self.high.tolist(),
             "columns": self.columns,
             "dropped_missing": self.dropped_missing,
             "numeric": self.numeric,
@@ -170,6 +220,9 @@ class Encoder:
                 list(s["numeric"]),
             )
             enc.median, enc.mean, enc.scale = (np.asarray(s[k], dtype=np.float64) for k in ("median", "mean", "scale"))
+            # Encoders saved before preprocess.nonfinite existed refused out-of-range values.
+            enc.nonfinite = str(s.get("nonfinite", "refuse"))
+            enc.low, enc.high = (np.asarray(s.get(k, []), dtype=np.float64) for k in ("low", "high"))
             enc.categories = {str(k): [str(v) for v in vs] for k, vs in s["categories"].items()}
             enc.series_stats = {
                 str(name): tuple(np.asarray(v, dtype=np.float64) for v in stats)  # type: ignore[misc]

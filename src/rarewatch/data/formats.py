@@ -21,6 +21,19 @@ log = logging.getLogger("rarewatch.ingest")
 SEPARATORS = {";": "semicolon", "\t": "tab", "|": "pipe"}
 
 
+def separator_hint(columns: list[str]) -> str:
+    """For a table read as one column whose name holds ';', a tab or '|': the setting that splits it."""
+    if len(columns) != 1:
+        return ""
+    found = [sep for sep in SEPARATORS if sep in str(columns[0])]
+    if not found:
+        return ""
+    shown = {"\t": "\\t"}.get(found[0], found[0])
+    return (
+        f" (the header was read as one column: it is {SEPARATORS[found[0]]}-separated, so set data.separator='{shown}')"
+    )
+
+
 def sniff_separator(path: Path) -> str | None:
     """The separator a CSV's header uses when it is not a comma (';', a tab or '|'), else None.
 

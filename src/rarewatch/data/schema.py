@@ -7,12 +7,14 @@ run or file a row belongs to: sorting, label shift, windows, features and splits
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from rarewatch.data.formats import separator_hint
 from rarewatch.errors import DataError
 
 TIME = "time"
@@ -156,6 +158,31 @@ def to_binary_label(
     return (text == positive).to_numpy(dtype=np.int64)
 
 
+def check_positive_fraction(label: np.ndarray, data: Any) -> None:
+    """Refuse a label whose positive share is over data.max_positive_fraction.
+
+    Rare-event detection with events on most rows means the label was read the wrong way round (the normal
+    class named positive) or from the wrong column; left alone, the label shift would then drop most rows
+    as event rows and train on the rest.
+    """
+    if len(label) == 0:
+        return
+    share = float(np.mean(label))
+    if share <= data.max_positive_fraction:
+        return
+    named = (
+        f"data.positive_label={data.positive_label!r}"
+        if data.negative_label is None
+        else f"every class but data.negative_label={data.negative_label!r}"
+    )
+    raise DataError(
+        f"{share:.1%} of the {len(label)} rows are positive ({named} in label column '{data.label_column}'), more "
+        f"than data.max_positive_fraction={data.max_positive_fraction}: events that common are not rare; check "
+        "data.positive_label / data.negative_label and data.label_column, or raise data.max_positive_fraction if "
+        "events really are the majority"
+    )
+
+
 def _label_text(v: object) -> str:
     # 1.0 and 1 must compare equal to the configured "1".
     if isinstance(v, float) and v.is_integer():
@@ -172,7 +199,10 @@ def parse_time(series: pd.Series, name: str, fmt: str | None = None) -> pd.Serie
         if series.isna().any():
             raise DataError(f"time column '{name}' has {int(series.isna().sum())} missing values")
         return series.reset_index(drop=True)
-    parsed = pd.to_datetime(series.astype("string").str.strip(), errors="coerce", format=fmt or "mixed")
+    day_first = None if fmt else day_first_order(series, name)
+    parsed = pd.to_datetime(
+        series.astype("string").str.strip(), errors="coerce", format=fmt or "mixed", dayfirst=bool(day_first)
+    )
     bad = parsed.isna() & series.notna() | series.isna()
     if bad.any():
         i = int(np.flatnonzero(bad.to_numpy())[0])
@@ -181,6 +211,59 @@ def parse_time(series: pd.Series, name: str, fmt: str | None = None) -> pd.Serie
             f"(first: {series.iloc[i]!r} at row {i}); fix them, or set data.time_column=null for unordered rows"
         )
     return parsed.reset_index(drop=True)
+
+
+# A date written with its day and month as numbers before the year: 02/01/2024, 2.1.24, 02-01-2024 13:45.
+# (Year-first dates, ISO 8601 among them, have one reading only.)
+_DAY_MONTH_YEAR = r"^(\d{1,2})([/.\-])(\d{1,2})\2(\d{4}|\d{2})(?!\d)(.*)$"
+_CLOCK = re.compile(r"^(\s+|T)\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?$")
+
+
+def day_first_order(series: pd.Series, name: str) -> bool | None:
+    """For text dates written day/month/year or month/day/year: True (day first) or False (month first),
+    as the values show it; None when the column holds no such dates.
+
+    pandas would read `02/01/2024` month first and `13/01/2024` day first in the same column; a value
+    over 12 in one position settles the order for the whole column, and when no value settles it the
+    column is refused (data.time_format states it) rather than guessed.
+    """
+    text = series.dropna().astype("string").str.strip()
+    parts = text.str.extract(_DAY_MONTH_YEAR)
+    matched = parts[0].notna()
+    if not matched.any():
+        return None
+    first, second = parts.loc[matched, 0].astype(int), parts.loc[matched, 2].astype(int)
+    day_first, month_first = bool((first > 12).any()), bool((second > 12).any())
+    if day_first and not month_first:
+        return True
+    if month_first and not day_first:
+        return False
+    day_fmt, month_fmt = _numeric_date_formats(parts.loc[matched].iloc[0])
+    formats = f"data.time_format='{day_fmt}' (day first) or data.time_format='{month_fmt}' (month first)"
+    if day_first and month_first:
+        a = text[matched][first > 12].iloc[0]
+        b = text[matched][second > 12].iloc[0]
+        raise DataError(
+            f"time column '{name}' mixes day-first ({a!r}) and month-first ({b!r}) dates; write them one way and "
+            f"set {formats}"
+        )
+    raise DataError(
+        f"time column '{name}' has dates like {text[matched].iloc[0]!r} whose day and month are both 12 or less "
+        f"in all {int(matched.sum())} values, so 02/01 could be 2 January or 1 February; set {formats}"
+    )
+
+
+def _numeric_date_formats(parts: pd.Series) -> tuple[str, str]:
+    """(day-first, month-first) strftime formats for one value split by _DAY_MONTH_YEAR."""
+    sep, year, rest = parts[1], "%Y" if len(parts[3]) == 4 else "%y", parts[4]
+    clock = _CLOCK.match(rest)
+    if not rest:
+        tail = ""
+    elif clock:
+        tail = clock.group(1) + "%H:%M" + (":%S" if clock.group(2) else "") + (".%f" if clock.group(3) else "")
+    else:
+        tail = " ..."  # a time part of another shape: the user completes it
+    return f"%d{sep}%m{sep}{year}{tail}", f"%m{sep}%d{sep}{year}{tail}"
 
 
 def check_time_unit(time: pd.Series, name: str, unit: str | None) -> None:
@@ -242,4 +325,4 @@ def feature_columns(df: pd.DataFrame) -> list[str]:
 def _require(col: str, columns: list, key: str) -> None:
     if col not in columns:
         shown = ", ".join(map(str, columns[:30])) + (" ..." if len(columns) > 30 else "")
-        raise DataError(f"{key}: column '{col}' not found; columns are: {shown}")
+        raise DataError(f"{key}: column '{col}' not found; columns are: {shown}{separator_hint(columns)}")

@@ -10,9 +10,18 @@ from typing import Any
 import pandas as pd
 
 from rarewatch.artifacts import atomic_dir
-from rarewatch.config import Config, DataConfig, resolve_data_path
+from rarewatch.config import Config, DataConfig, download_roots, resolve_data_path
 from rarewatch.data import sources, synthetic
-from rarewatch.data.schema import LABEL, SERIES, SUBSET, Schema, feature_columns, label_classes, normalise
+from rarewatch.data.schema import (
+    LABEL,
+    SERIES,
+    SUBSET,
+    Schema,
+    check_positive_fraction,
+    feature_columns,
+    label_classes,
+    normalise,
+)
 from rarewatch.errors import DataError
 from rarewatch.paths import Paths
 
@@ -30,9 +39,12 @@ def load_source(cfg: DataConfig, root: Path) -> tuple[pd.DataFrame, pd.DataFrame
     """
     if cfg.source == "synthetic":
         return synthetic.generate(cfg.synthetic), None, {"source": "synthetic"}
+    # Every named file first, each missing one reported with its key and where relative paths start
+    # (validate does the same; sweep jobs have no validate stage).
+    sources.require_files(cfg, root)
     path = resolve_data_path(cfg, cfg.path, root)
     if cfg.source == "url":
-        path = sources.fetch_url(cfg.url, cfg.sha256, path)
+        path = sources.fetch_url(cfg.url, cfg.sha256, path, download_roots(root))
     companion = resolve_data_path(cfg, cfg.companion_path, root) if cfg.companion_path else None
     files = sources.expand(path)
     tables = [sources.read_table(f, cfg.format, companion, cfg.separator) for f in files]
@@ -51,7 +63,7 @@ def load_source(cfg: DataConfig, root: Path) -> tuple[pd.DataFrame, pd.DataFrame
     test = None
     if cfg.test_path:
         test_file = resolve_data_path(cfg, cfg.test_path, root)
-        test = sources.read_table(test_file, cfg.format, companion, cfg.separator)
+        test = sources.read_table(test_file, cfg.format, companion, cfg.separator, key="data.test_path")
         provenance.update(test_path=cfg.test_path, test_sha256=sources.file_sha256(test_file))
     return table, test, provenance
 
@@ -80,6 +92,7 @@ def run(
                 "both files must share one layout"
             )
         df = pd.concat([df.assign(**{SUBSET: "main"}), test.assign(**{SUBSET: "test"})], ignore_index=True)
+    check_positive_fraction(df[LABEL].to_numpy(), cfg)
     meta = {
         "dataset": cfg.name,
         "rows": len(df),

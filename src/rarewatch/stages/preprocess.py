@@ -25,6 +25,7 @@ def run(df: pd.DataFrame, cfg: Config) -> tuple[pd.DataFrame, dict[str, Any]]:
         p.drop_duplicates,
         p.nan_policy,
         has_time_axis=cfg.data.time_column is not None,
+        nonfinite=p.nonfinite,
     )
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -46,5 +47,18 @@ def stage_main(name: str, execute: Callable[[Any, Paths], None], argv: list[str]
         run_stage(name, execute, cfg, Paths(Path(args.root).resolve()))
     except (RarewatchError, FileNotFoundError) as exc:
         # Bad input is the user's to fix: one readable line and a failing exit code, no traceback.
-        print(f"rarewatch.{name}: error: {exc}", file=sys.stderr)
+        print(f"rarewatch.{name}: error: {exc}{recovery_hint()}", file=sys.stderr)
         sys.exit(2)
+
+
+# DVC deletes a stage's outputs before running it and records each stage that succeeded in dvc.lock, so
+# a failed `dvc repro` / `dvc exp run` leaves a mixed workspace; the last committed results are in the
+# DVC cache, and this brings them back (README, "Reliability").
+RECOVER_COMMAND = "git checkout HEAD -- params.yaml dvc.lock metrics/summary.json && dvc checkout --force"
+
+
+def recovery_hint() -> str:
+    """Under DVC (which sets DVC_STAGE for a stage's command), how to get the last good outputs back."""
+    if not os.environ.get("DVC_STAGE"):
+        return ""
+    return f"; the last committed results come back with: {RECOVER_COMMAND}"

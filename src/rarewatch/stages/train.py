@@ -58,6 +58,7 @@ def run(
         impute=cfg.preprocess.nan_policy == "impute",
         max_missing_fraction=cfg.preprocess.max_missing_fraction,
         per_series=cfg.preprocess.scaling == "per_series",
+        nonfinite=cfg.preprocess.nonfinite,
     )
     encoder.fit(fit_rows(train, model.train_on, "train"))
     detector = family(model.name).build(model, cfg.seed, cfg.trainer)

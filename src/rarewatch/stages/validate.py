@@ -3,6 +3,10 @@
 DVC removes a stage's outputs just before running it. This stage runs first and touches nothing but
 its own small record, so a config that cannot work (a bad model setting, a missing file, a label
 column that is not there) stops `dvc repro` / `dvc exp run` while the previous results are intact.
+For CSV and Parquet files it also reads the label and time columns (not the rest): the label's classes
+and positive share (data.max_positive_fraction) and the day/month order of text dates are checked here
+too. What needs every column (non-finite values) or the other layouts (kddcup, secom_uci) is checked
+by ingest and preprocess.
 
 It runs on every `dvc repro` (always_changed in dvc.yaml): its record holds the sha256 of every input
 file, so when a data file changes on disk, ingest and everything after it rerun; when nothing changed,
@@ -15,46 +19,25 @@ import logging
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from rarewatch.artifacts import write_json
-from rarewatch.config import Config, DataConfig, data_dir, resolve_data_path
+from rarewatch.config import Config, DataConfig, download_roots, resolve_data_path
 from rarewatch.data import formats, sources
+from rarewatch.data.schema import (
+    Schema,
+    check_positive_fraction,
+    day_first_order,
+    label_classes,
+    to_binary_label,
+)
 from rarewatch.errors import DataError
 from rarewatch.models.registry import resolve_model
 from rarewatch.paths import Paths
 
 log = logging.getLogger("rarewatch.validate")
 HEADER_ROWS = 50  # enough to see the columns and the type of the time column
-
-
-def input_files(data: DataConfig, project: Path) -> list[tuple[str, Path]]:
-    """(config key, absolute path) of every file the data config names (a glob's matches one by one)."""
-    keys = ("path", "companion_path", "test_path") if data.source == "file" else ("companion_path", "test_path")
-    out = []
-    for key in keys:
-        value = getattr(data, key)
-        if value is None:
-            continue
-        path = resolve_data_path(data, value, project)
-        if key == "path" and sources.is_glob(path):
-            out += [(f"data.{key}", f) for f in sources.expand(path)]
-        else:
-            out.append((f"data.{key}", path))
-    return out
-
-
-def missing_file_message(data: DataConfig, key: str, path: Path, project: Path) -> str:
-    where = (
-        f"the data directory {data_dir(project)} (set RAREWATCH_DATA to change it)"
-        if data.root == "data_dir"
-        else f"the project directory {project.resolve()}"
-    )
-    value = getattr(data, key.removeprefix("data."))
-    text = f"{key}='{value}' not found: no file '{path}' (relative paths are taken from {where})"
-    if data.origin:
-        text += f"; get it from {data.origin}"
-    return text + "; see docs/datasets.md"
 
 
 def check_columns(columns: list[str], data: DataConfig, file_key: str) -> None:
@@ -70,9 +53,7 @@ def check_columns(columns: list[str], data: DataConfig, file_key: str) -> None:
         for col in wanted:
             if col not in columns:
                 shown = ", ".join(columns[:30]) + (" ..." if len(columns) > 30 else "")
-                hint = ""
-                if len(columns) == 1 and any(sep in columns[0] for sep in (";", "\t", "|")):
-                    hint = " (the header is one column: set data.separator to the file's separator, e.g. ';')"
+                hint = formats.separator_hint(columns)
                 raise DataError(f"{key}: column '{col}' not found in {file_key}; columns are: {shown}{hint}")
 
 
@@ -89,6 +70,42 @@ def header(path: Path, fmt: str, separator: str | None) -> list[str] | None:
     return None
 
 
+def read_columns(path: Path, fmt: str, separator: str | None, wanted: list[str]) -> pd.DataFrame | None:
+    """Just the `wanted` columns of a CSV or Parquet file, read as ingest reads them (None for other layouts)."""
+    fmt = formats.detect(path) if fmt == "auto" else fmt
+    if fmt == "csv":
+        sep = separator or formats.sniff_separator(path) or ","
+        df = pd.read_csv(
+            path, encoding="utf-8-sig", sep=sep, skipinitialspace=True, usecols=lambda c: str(c).strip() in wanted
+        )
+        df.columns = [str(c).strip() for c in df.columns]
+        return df
+    if fmt == "parquet":
+        return pd.read_parquet(path, columns=wanted)
+    return None
+
+
+def check_labels_and_times(tables: dict[str, list[pd.DataFrame]], data: DataConfig) -> None:
+    """The input rules a read of two columns can check before ingest replaces data/raw: the label's classes
+    and positive share (data.max_positive_fraction), and the day/month order of text dates.
+
+    `tables` holds each file key's tables (a glob's files under one key, read together as ingest does).
+    """
+    schema = Schema.from_config(data)
+    frames = {key: pd.concat(parts, ignore_index=True) for key, parts in tables.items() if parts}
+    if not frames:
+        return
+    classes = sorted({c for df in frames.values() for c in label_classes(df, schema)})
+    labels = [to_binary_label(df[data.label_column], data.label_column, data.positive_label, data.negative_label,
+                              classes) for df in frames.values()]  # fmt: skip
+    check_positive_fraction(np.concatenate(labels), data)
+    if data.time_column is not None and data.time_format is None:
+        for df in frames.values():
+            time = df[data.time_column]
+            if not (pd.api.types.is_datetime64_any_dtype(time) or pd.api.types.is_numeric_dtype(time)):
+                day_first_order(time, data.time_column)
+
+
 def run(cfg: Config, project: Path) -> dict[str, Any]:
     """The record of a valid config: each input file's key, name and sha256.
 
@@ -97,19 +114,27 @@ def run(cfg: Config, project: Path) -> dict[str, Any]:
     """
     resolve_model(cfg.model)
     d = cfg.data
+    if d.source == "url" and d.path is not None:
+        # Where the download will be cached: never outside the project or the data directory.
+        sources.check_inside(resolve_data_path(d, d.path, project), download_roots(project), "data.path")
     files = []
-    for key, path in input_files(d, project):
-        if not path.is_file():
-            raise DataError(missing_file_message(d, key, path, project))
-        if key in ("data.path", "data.test_path"):
+    tables: dict[str, list[pd.DataFrame]] = {"data.path": [], "data.test_path": []}
+    wanted = [c for c in (d.label_column, d.time_column) if c is not None]
+    for key, path in sources.require_files(d, project):
+        if key in tables:
             try:
                 columns = header(path, d.format, d.separator)
+                if columns is not None:
+                    check_columns(columns, d, key)
+                    table = read_columns(path, d.format, d.separator, wanted)
+                    tables[key] += [table] if table is not None else []
             except (ValueError, OSError, pd.errors.ParserError) as exc:
-                raise DataError(f"{key}: cannot read '{path}' as {d.format}: {exc}") from exc
-            if columns is not None:
-                check_columns(columns, d, key)
+                if isinstance(exc, DataError):
+                    raise
+                raise DataError(sources.unreadable_message(key, path, d.format, exc)) from exc
         # The name and content, never the absolute path: the record is the same on every machine.
         files.append({"key": key, "name": path.name, "sha256": sources.file_sha256(path)})
+    check_labels_and_times(tables, d)
     return {"dataset": d.name, "source": d.source, "files": files}
 
 
