@@ -269,7 +269,9 @@ class EvaluationConfig(Section):
 class TrainerConfig(Section):
     accelerator: Literal["cpu", "gpu", "cuda", "mps", "auto"]
     devices: int = Field(ge=1)
-    num_threads: int = Field(ge=1, description="torch intra-op threads per job; 1 unless measured otherwise")
+    num_threads: int = Field(
+        ge=1, description="threads per job (torch, and OpenMP/BLAS under scikit-learn and PyOD); 1 unless measured"
+    )
     deterministic: bool
     progress_bar: bool
 

@@ -297,8 +297,8 @@ def test_ecdf_scoring_leaves_the_fitted_model_as_it_was(small_config, small_spli
 
 @pytest.mark.parametrize("name", PYOD_FAMILIES)
 def test_trusted_types_are_exactly_what_saved_pyod_models_need(tmp_path, name):
-    # sklearn's neighbour search picks a KD tree for few features and brute force for many: the
-    # trusted list must cover both, and hold nothing a saved model never asks for.
+    # Few features and many: the trusted list must cover what a saved model asks for at either width
+    # (kNN and LOF search by brute force, so no search tree at all), and nothing more.
     import skops.io
 
     cls = family(name)
