@@ -47,8 +47,16 @@ from omegaconf import DictConfig, OmegaConf
 from pydantic import BaseModel
 
 from rarewatch.composition import CONF_DIR
-from rarewatch.config import Config, TrackingConfig, config_from_dict, validated, with_absolute_data_paths
+from rarewatch.config import (
+    Config,
+    TrackingConfig,
+    TrainerConfig,
+    config_from_dict,
+    validated,
+    with_absolute_data_paths,
+)
 from rarewatch.errors import ConfigError, RarewatchError
+from rarewatch.launchers import check_distributed_fit
 from rarewatch.sweep_results import JobResult, aggregate_table, build_table, print_table, table_text, write_result
 from rarewatch.tracking import error_line
 
@@ -124,6 +132,7 @@ class Job:
     directory: Path  # the job's outputs (Hydra's output dir)
     project: Path  # where rarewatch-sweep was started: config paths, the cache and the default store
     sweep_dir: Path | None  # None for a single run
+    launcher: dict[str, Any] | None = None  # Hydra's hydra.launcher node of a sweep (unresolved)
 
 
 @dataclass(frozen=True)
@@ -175,6 +184,7 @@ def run_job(raw: DictConfig, job: Job) -> JobResult:
             result = _recorded_run(job, result, run)
             cfg = typed(raw)
             _check_same_store(cfg, sweep, job.project)
+            check_distributed_fit(cfg.trainer, job.launcher or {})
         result = _run_pipeline(cfg, job, run, result)
         end_run(run.uri, run.run_id, "FINISHED")
     except Exception as exc:
@@ -305,6 +315,13 @@ def start_sweep(config: DictConfig, project: Path) -> SweepInfo:
     # overrides complete it (say, data.path=a.csv,b.csv).
     raw_tracking = OmegaConf.to_container(config.tracking, resolve=True)
     tracking: TrackingConfig = validated(TrackingConfig, raw_tracking, prefix="tracking.")
+    if not any(o.startswith(("trainer", "+trainer", "~trainer")) for o in config.hydra.overrides.task):
+        # Every job has the base trainer: a refused DDP sweep stops here, before any job. (A sweep over
+        # trainer settings is checked job by job instead.)
+        trainer: TrainerConfig = validated(
+            TrainerConfig, OmegaConf.to_container(config.trainer, resolve=True), prefix="trainer."
+        )
+        check_distributed_fit(trainer, OmegaConf.to_container(config.hydra.launcher, resolve=False))
     uri = resolve_uri(tracking.uri, project)
     experiment_id = ensure_store(uri, tracking.experiment, project)
     sweep_id = os.environ.get(SWEEP_ID_ENV) or secrets.token_hex(3)
@@ -409,6 +426,7 @@ def _app(cfg: DictConfig) -> float | None:
         directory=Path(hc.runtime.output_dir),
         project=project,
         sweep_dir=(project / str(hc.sweep.dir)).resolve() if multirun else None,
+        launcher=OmegaConf.to_container(hc.launcher, resolve=False) if multirun else None,
     )
     result = run_job(cfg, job)
     if not multirun:
