@@ -315,9 +315,9 @@ def start_sweep(config: DictConfig, project: Path) -> SweepInfo:
     # overrides complete it (say, data.path=a.csv,b.csv).
     raw_tracking = OmegaConf.to_container(config.tracking, resolve=True)
     tracking: TrackingConfig = validated(TrackingConfig, raw_tracking, prefix="tracking.")
-    if not any(o.startswith(("trainer", "+trainer", "~trainer")) for o in config.hydra.overrides.task):
-        # Every job has the base trainer: a refused DDP sweep stops here, before any job. (A sweep over
-        # trainer settings is checked job by job instead.)
+    if not _sweeps_over(config.hydra.overrides.task, "trainer"):
+        # Every job has the base trainer (Hydra composed it with the overrides that are not swept): a
+        # refused DDP sweep stops here, before any job. A sweep over trainer settings is checked job by job.
         trainer: TrainerConfig = validated(
             TrainerConfig, OmegaConf.to_container(config.trainer, resolve=True), prefix="trainer."
         )
@@ -340,6 +340,14 @@ def start_sweep(config: DictConfig, project: Path) -> SweepInfo:
         write_json(info.model_dump(), sweep_dir / SWEEP_FILE)
     log.info("sweep %s: MLflow parent run %s in %s", _shown(sweep_dir, project), parent, uri)
     return info
+
+
+def _sweeps_over(overrides: list[str], group: str) -> bool:
+    """Whether any override sweeps a value (a,b or range(...)) of `group` or of a key inside it."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    parsed = OverridesParser.create().parse_overrides(list(overrides))
+    return any(o.is_sweep_override() and o.key_or_group.split(".")[0] == group for o in parsed)
 
 
 @dataclass(frozen=True)
