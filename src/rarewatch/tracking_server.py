@@ -1,9 +1,10 @@
 """A shared MLflow tracking server on PostgreSQL, on loopback: `python -m rarewatch.tracking_server DIR`.
 
-Starts Debian's PostgreSQL (a new cluster in DIR/postgres on a free port of 127.0.0.1, password
-authentication) and `mlflow server` on it, with artifacts served by the server from DIR/artifacts, prints
-the tracking URI and runs until Ctrl-C, then stops both. Point rarewatch at it with
-`MLFLOW_TRACKING_URI=http://127.0.0.1:<port>` or `tracking.uri=http://127.0.0.1:<port>`.
+Starts Debian's PostgreSQL (a cluster in DIR/postgres, created on the first start, password
+authentication, on a free port of 127.0.0.1) and `mlflow server` on it, with artifacts served by the
+server from DIR/artifacts; prints the tracking URI and runs until Ctrl-C or SIGTERM, then stops both.
+Start it again on the same DIR to reopen the same store (on new ports: the URI is printed again).
+Point rarewatch at it with `MLFLOW_TRACKING_URI=http://127.0.0.1:<port>` or `tracking.uri=http://127.0.0.1:<port>`.
 
 PostgreSQL refuses to run as root, so as root its cluster belongs to the `postgres` user (Debian's
 package creates it) and its programs run through `runuser`. `start` and `stop` are what the tests use.
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import os
 import secrets
 import shutil
@@ -20,6 +22,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -31,6 +34,7 @@ from rarewatch.errors import ConfigError
 PG_USER = "rarewatch"  # the cluster's superuser, owner of the store database
 DATABASE = "mlflow"
 POSTGRES_ACCOUNT = "postgres"  # who runs PostgreSQL when we are root
+STATE_FILE = "server.json"  # the cluster's place and password: what a later start needs to reopen it
 START_TIMEOUT = 120.0  # seconds; a fresh store's MLflow migrations take a while on a busy machine
 
 
@@ -73,51 +77,66 @@ def _give_to_postgres(path: Path) -> None:
         shutil.chown(path, POSTGRES_ACCOUNT, POSTGRES_ACCOUNT)
 
 
-def _start_postgres(bin_dir: Path, directory: Path, port: int, password: str) -> int:
-    """A new cluster in `directory` listening on 127.0.0.1:`port` only; the postmaster's PID."""
-    # Owned by the postgres account when we are root: its parents may not let that account in (pytest's
-    # temporary directories are 0700), so the cluster lives in a directory of its own under /tmp then.
-    home = Path(directory)
-    home.mkdir(parents=True)
+def _init_cluster(bin_dir: Path, home: Path, password: str) -> None:
+    """A new cluster in home/data whose superuser PG_USER logs in with `password`."""
+    home.mkdir(parents=True, exist_ok=True)
     _give_to_postgres(home)
-    data = home / "data"
     pwfile = home / "password"
     pwfile.write_text(password + "\n")
     pwfile.chmod(0o600)
     _give_to_postgres(pwfile)
-    _run(
-        _as_postgres(
-            [
-                str(bin_dir / "initdb"),
-                "-D",
-                str(data),
-                "-U",
-                PG_USER,
-                f"--pwfile={pwfile}",
-                "--auth-host=scram-sha-256",
-                "--auth-local=scram-sha-256",
-                "-E",
-                "UTF8",
-                "--locale=C",
-            ]
-        ),
-        "initdb",
-    )
-    pwfile.unlink()
+    try:
+        _run(
+            _as_postgres(
+                [
+                    str(bin_dir / "initdb"),
+                    "-D",
+                    str(home / "data"),
+                    "-U",
+                    PG_USER,
+                    f"--pwfile={pwfile}",
+                    "--auth-host=scram-sha-256",
+                    "--auth-local=scram-sha-256",
+                    "-E",
+                    "UTF8",
+                    "--locale=C",
+                ]
+            ),
+            "initdb",
+        )
+    finally:
+        pwfile.unlink()
+
+
+def _start_postgres(bin_dir: Path, home: Path, port: int) -> int:
+    """The cluster in home/data, listening on 127.0.0.1:`port` only; the postmaster's PID."""
+    data = home / "data"
     options = f"-c listen_addresses=127.0.0.1 -p {port} -c unix_socket_directories={home}"
     _run(
         _as_postgres([str(bin_dir / "pg_ctl"), "-D", str(data), "-l", str(home / "postgres.log"), "-o", options, "-w"])
         + ["start"],
         "pg_ctl start",
     )
-    pid = int((data / "postmaster.pid").read_text().splitlines()[0])
-    env = {**os.environ, "PGPASSWORD": password}
-    _run(
-        [str(bin_dir / "createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", PG_USER, DATABASE],
-        "createdb",
-        env=env,
-    )
-    return pid
+    return int((data / "postmaster.pid").read_text().splitlines()[0])
+
+
+def _cluster_home(directory: Path) -> Path:
+    """directory/postgres, unless we are root and the postgres account cannot reach it: then one under /tmp.
+
+    (pytest's temporary directories, for one, are 0700 root.) The directory keeps a symlink to it.
+    """
+    home = directory / "postgres"
+    if os.geteuid() != 0:
+        return home
+    home.mkdir()
+    _give_to_postgres(home)
+    if subprocess.run(_as_postgres(["test", "-w", str(home)])).returncode == 0:
+        return home
+    home.rmdir()
+    outside = Path(tempfile.mkdtemp(prefix="rarewatch-postgres-"))
+    outside.chmod(0o755)
+    home.symlink_to(outside / "cluster")
+    return outside / "cluster"
 
 
 def _wait_healthy(uri: str, pid: int, log: Path) -> None:
@@ -150,30 +169,51 @@ def alive(pid: int) -> bool:
 
 
 def start(directory: Path) -> Server:
-    """PostgreSQL and `mlflow server` on loopback, storing in `directory` (which must not exist yet)."""
+    """PostgreSQL and `mlflow server` on loopback, storing in `directory`: a new store, or the one a
+    previous start left there (its state in directory/server.json)."""
     bin_dir = postgres_bin()
     if bin_dir is None:
         raise ConfigError("PostgreSQL is not installed: apt-get install -y postgresql (Debian), then start again")
     directory = directory.resolve()
-    if directory.exists():
-        raise ConfigError(f"'{directory}' exists: give the tracking server a new directory (it creates its own)")
-    directory.mkdir(parents=True)
-    password = secrets.token_urlsafe(18)
+    state_file = directory / STATE_FILE
     pg_port, port = free_port(), free_port()
-    pg_home = directory / "postgres"
-    if os.geteuid() == 0:
-        # Root's directories may be closed to the postgres account: the cluster gets one under /tmp.
-        import tempfile
-
-        pg_home = Path(tempfile.mkdtemp(prefix="rarewatch-postgres-")) / "cluster"
-        pg_home.parent.chmod(0o755)
-        (directory / "postgres").symlink_to(pg_home)
-    postgres_pid = _start_postgres(bin_dir, pg_home, pg_port, password)
+    if state_file.is_file():
+        state = json.loads(state_file.read_text())
+        password, pg_home = state["password"], Path(state["postgres"])
+        if not (pg_home / "data" / "PG_VERSION").is_file():
+            raise ConfigError(
+                f"the tracking server's database ({pg_home}) is gone; start a server in a new directory "
+                f"instead of '{directory}'"
+            )
+        postgres_pid = _start_postgres(bin_dir, pg_home, pg_port)
+    else:
+        if directory.exists() and any(directory.iterdir()):
+            raise ConfigError(
+                f"'{directory}' is not empty and holds no tracking server: give the server a new directory"
+            )
+        directory.mkdir(parents=True, exist_ok=True)
+        password = secrets.token_urlsafe(18)
+        pg_home = _cluster_home(directory)
+        _init_cluster(bin_dir, pg_home, password)
+        postgres_pid = _start_postgres(bin_dir, pg_home, pg_port)
+        env = {**os.environ, "PGPASSWORD": password}
+        try:
+            _run(
+                [str(bin_dir / "createdb"), "-h", "127.0.0.1", "-p", str(pg_port), "-U", PG_USER, DATABASE],
+                "createdb",
+                env=env,
+            )
+        except BaseException:
+            _stop(postgres_pid, signal.SIGINT, group=False, timeout=30.0)
+            raise
+        # Written last: a directory with this file holds a complete store. The password stays private.
+        state_file.touch(mode=0o600)
+        state_file.write_text(json.dumps({"password": password, "postgres": str(pg_home)}))
     # The driver named: newer SQLAlchemy defaults to psycopg 3, and the pinned one is psycopg2-binary.
     backend_uri = f"postgresql+psycopg2://{PG_USER}:{password}@127.0.0.1:{pg_port}/{DATABASE}"
     artifacts = directory / "artifacts"
-    artifacts.mkdir()
-    log = directory / "mlflow-server.log"
+    artifacts.mkdir(exist_ok=True)
+    log = directory / "mlflow-server.log"  # of this start only
     mlflow = Path(sys.executable).parent / "mlflow"
     env = {**os.environ, "MLFLOW_DISABLE_TELEMETRY": "true", "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"}
     with log.open("w") as out:
@@ -243,7 +283,9 @@ def _on_signal(signum: int, frame: object) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m rarewatch.tracking_server", description=__doc__.splitlines()[0])
-    parser.add_argument("directory", type=Path, help="a new directory for the database and the artifacts")
+    parser.add_argument(
+        "directory", type=Path, help="where the database and the artifacts live (new, or one an earlier start used)"
+    )
     args = parser.parse_args(argv)
     server = start(args.directory)
     print(
