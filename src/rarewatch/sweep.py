@@ -13,7 +13,9 @@ Without -m it is one run (outputs/<time>_<id>): the same job, with no parent run
 data stops it with one line, `rarewatch-sweep: error: <message>`, and exit code 2.
 
 Jobs share data and trained models through rarewatch.pipeline.inprocess's cache. For parallel jobs
-add `hydra/launcher=joblib hydra.launcher.n_jobs=2 trainer.num_threads=1`.
+add `hydra/launcher=joblib hydra.launcher.n_jobs=2 trainer.num_threads=1`, or
+`hydra/launcher=submitit_local` (submitit_slurm on a cluster). A distributed fit (trainer=ddp) is refused
+in a sweep whose launcher runs jobs at once (rarewatch.launchers).
 
 Why the control flow is unusual: Hydra turns an exception raised by a callback into a warning (so a
 sweep whose parent run could not be created used to run its jobs and exit 0), stops a multirun at the
@@ -47,8 +49,16 @@ from omegaconf import DictConfig, OmegaConf
 from pydantic import BaseModel
 
 from rarewatch.composition import CONF_DIR
-from rarewatch.config import Config, TrackingConfig, config_from_dict, validated, with_absolute_data_paths
+from rarewatch.config import (
+    Config,
+    TrackingConfig,
+    TrainerConfig,
+    config_from_dict,
+    validated,
+    with_absolute_data_paths,
+)
 from rarewatch.errors import ConfigError, RarewatchError
+from rarewatch.launchers import check_distributed_fit
 from rarewatch.sweep_results import JobResult, aggregate_table, build_table, print_table, table_text, write_result
 from rarewatch.tracking import error_line
 
@@ -124,6 +134,7 @@ class Job:
     directory: Path  # the job's outputs (Hydra's output dir)
     project: Path  # where rarewatch-sweep was started: config paths, the cache and the default store
     sweep_dir: Path | None  # None for a single run
+    launcher: dict[str, Any] | None = None  # Hydra's hydra.launcher node of a sweep (unresolved)
 
 
 @dataclass(frozen=True)
@@ -175,6 +186,7 @@ def run_job(raw: DictConfig, job: Job) -> JobResult:
             result = _recorded_run(job, result, run)
             cfg = typed(raw)
             _check_same_store(cfg, sweep, job.project)
+            check_distributed_fit(cfg.trainer, job.launcher or {})
         result = _run_pipeline(cfg, job, run, result)
         end_run(run.uri, run.run_id, "FINISHED")
     except Exception as exc:
@@ -305,6 +317,13 @@ def start_sweep(config: DictConfig, project: Path) -> SweepInfo:
     # overrides complete it (say, data.path=a.csv,b.csv).
     raw_tracking = OmegaConf.to_container(config.tracking, resolve=True)
     tracking: TrackingConfig = validated(TrackingConfig, raw_tracking, prefix="tracking.")
+    if not _sweeps_over(config.hydra.overrides.task, "trainer"):
+        # Every job has the base trainer (Hydra composed it with the overrides that are not swept): a
+        # refused DDP sweep stops here, before any job. A sweep over trainer settings is checked job by job.
+        trainer: TrainerConfig = validated(
+            TrainerConfig, OmegaConf.to_container(config.trainer, resolve=True), prefix="trainer."
+        )
+        check_distributed_fit(trainer, OmegaConf.to_container(config.hydra.launcher, resolve=False))
     uri = resolve_uri(tracking.uri, project)
     experiment_id = ensure_store(uri, tracking.experiment, project)
     sweep_id = os.environ.get(SWEEP_ID_ENV) or secrets.token_hex(3)
@@ -323,6 +342,14 @@ def start_sweep(config: DictConfig, project: Path) -> SweepInfo:
         write_json(info.model_dump(), sweep_dir / SWEEP_FILE)
     log.info("sweep %s: MLflow parent run %s in %s", _shown(sweep_dir, project), parent, uri)
     return info
+
+
+def _sweeps_over(overrides: list[str], group: str) -> bool:
+    """Whether any override sweeps a value (a,b or range(...)) of `group` or of a key inside it."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    parsed = OverridesParser.create().parse_overrides(list(overrides))
+    return any(o.is_sweep_override() and o.key_or_group.split(".")[0] == group for o in parsed)
 
 
 @dataclass(frozen=True)
@@ -409,6 +436,7 @@ def _app(cfg: DictConfig) -> float | None:
         directory=Path(hc.runtime.output_dir),
         project=project,
         sweep_dir=(project / str(hc.sweep.dir)).resolve() if multirun else None,
+        launcher=OmegaConf.to_container(hc.launcher, resolve=False) if multirun else None,
     )
     result = run_job(cfg, job)
     if not multirun:

@@ -73,8 +73,10 @@ def ensure_store(uri: str, experiment: str, root: Path) -> str:
     process opens a sqlite store here, holding an flock on `<db>.lock` beside the database while the
     tables are created or migrated and the experiment is created. A server store needs no lock.
 
-    The experiment gets its artifacts in <root>/mlartifacts: MLflow's default is ./mlruns, and a
-    stray ./mlruns directory flips MLflow's default store back to the refused file store.
+    With a local store the experiment gets its artifacts in <root>/mlartifacts: MLflow's default is
+    ./mlruns, and a stray ./mlruns directory flips MLflow's default store back to the refused file store.
+    A tracking server (http or https) keeps its own artifact store (`mlflow server --serve-artifacts`):
+    there the experiment takes the server's default, so every machine logs to the same place.
     """
     db = sqlite_file(uri)
     if db is None:
@@ -88,6 +90,16 @@ def ensure_store(uri: str, experiment: str, root: Path) -> str:
         return _experiment(uri, experiment, root)
 
 
+def is_server(uri: str) -> bool:
+    """A tracking server (mlflow server), reached over HTTP: it has its own artifact store."""
+    return uri.startswith(("http://", "https://"))
+
+
+def artifact_location(uri: str, root: Path) -> str | None:
+    """Where a new experiment keeps its artifacts: the server's choice for a server, else <root>/mlartifacts."""
+    return None if is_server(uri) else (root.resolve() / "mlartifacts").as_uri()
+
+
 def _experiment(uri: str, name: str, root: Path) -> str:
     from mlflow.exceptions import MlflowException
 
@@ -95,7 +107,7 @@ def _experiment(uri: str, name: str, root: Path) -> str:
     exp = client.get_experiment_by_name(name)
     if exp is None:
         try:
-            return client.create_experiment(name, artifact_location=(root.resolve() / "mlartifacts").as_uri())
+            return client.create_experiment(name, artifact_location=artifact_location(uri, root))
         except MlflowException as exc:
             # A server store has no file lock: another process may have created it since the lookup.
             if exc.error_code != "RESOURCE_ALREADY_EXISTS":
@@ -171,6 +183,14 @@ RunStatus = Literal["FINISHED", "FAILED", "KILLED"]
 ERROR_TAG = "rarewatch.error"
 
 
+RUN_NAME_LIMIT = 250  # MLflow's runs.name column is VARCHAR(250): PostgreSQL refuses longer names, sqlite does not
+
+
+def short_run_name(name: str) -> str:
+    """`name` cut to what every MLflow store keeps (a sweep's overrides can be longer; they are params too)."""
+    return name if len(name) <= RUN_NAME_LIMIT else name[: RUN_NAME_LIMIT - 1] + "…"
+
+
 def start_run(
     uri: str,
     experiment_id: str,
@@ -193,7 +213,7 @@ def start_run(
     # (git_tags gives the project's).
     run = _client(uri).create_run(
         experiment_id,
-        run_name=run_name,
+        run_name=short_run_name(run_name),
         # MLflow annotates `ignore` as providers but compares with isinstance: it takes classes.
         tags=resolve_tags(tags, ignore=[GitRunContext]),  # type: ignore[list-item]
     )

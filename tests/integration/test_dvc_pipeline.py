@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 from tests.integration.conftest import BIN, sh
+from tests.integration.dvc_remote import assert_push_pull_round_trip
 
 pytestmark = pytest.mark.slow
 
@@ -19,7 +20,7 @@ def stages_run(output: str) -> list[str]:
     return re.findall(r"Running stage '(\w+)'", output)
 
 
-def test_repro_tracks_and_reruns_only_what_changed(repo_copy: Path) -> None:
+def test_repro_tracks_and_reruns_only_what_changed(repo_copy: Path, tmp_path: Path) -> None:
     committed_summary = (repo_copy / "metrics/summary.json").read_text()
     first = sh(["dvc", "repro"], repo_copy)
     # Every stage runs; summary only if its inputs differ from the committed run's, since its output,
@@ -103,6 +104,9 @@ def test_repro_tracks_and_reruns_only_what_changed(repo_copy: Path) -> None:
     # Nothing changed: only the input check runs (always), and nothing after it.
     again = sh(["dvc", "repro"], repo_copy)
     assert stages_run(again.stdout) == ["validate"]
+
+    # data/ and models/ on a DVC remote: pushed, pulled into a fresh clone, nothing to recompute there.
+    assert_push_pull_round_trip(repo_copy, tmp_path)
 
     # Editing a module reruns exactly the stages that can import it.
     (repo_copy / "src/rarewatch/evaluation/metrics.py").write_text(

@@ -218,7 +218,15 @@ def test_gradient_boosting_needs_both_classes(small_config, small_splits):
 
 PYOD_FAMILIES = ["ecod", "copod", "knn", "lof"]
 NEIGHBOUR_FAMILIES = ["knn", "lof"]
-_TRAINER = TrainerConfig(accelerator="cpu", devices=1, num_threads=1, deterministic=True, progress_bar=False)
+_TRAINER = TrainerConfig(
+    accelerator="cpu",
+    devices=1,
+    strategy="auto",
+    precision="32-true",
+    num_threads=1,
+    deterministic=True,
+    progress_bar=False,
+)
 
 
 def test_seeded_rows_are_a_capped_seeded_subsample_in_order():

@@ -158,6 +158,14 @@ def test_a_planted_malicious_file_is_refused(trained, tmp_path, monkeypatch, nam
 def test_loading_follows_the_saved_config_not_the_current_one(trained, signal_splits, tmp_path):
     cfg, encoder, detector, report = trained("dense_ae")
     train.save(tmp_path, encoder, detector, report)
-    trainer = TrainerConfig(accelerator="cpu", devices=1, num_threads=1, deterministic=True, progress_bar=False)
+    trainer = TrainerConfig(
+        accelerator="cpu",
+        devices=1,
+        strategy="auto",
+        precision="32-true",
+        num_threads=1,
+        deterministic=True,
+        progress_bar=False,
+    )
     loaded = load_detector(tmp_path, trainer)
     assert loaded.config.hidden_dims == cfg.model.hidden_dims and loaded.seed == cfg.seed

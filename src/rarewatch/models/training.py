@@ -44,6 +44,18 @@ class History(L.Callback):
             self.best_state = copy.deepcopy(module.net.state_dict())
 
 
+def trainer_arguments(trainer: TrainerConfig) -> dict[str, object]:
+    """The L.Trainer arguments a trainer section sets (conf/trainer/*.yaml)."""
+    return {
+        "accelerator": trainer.accelerator,
+        "devices": trainer.devices,
+        "strategy": trainer.strategy,
+        "precision": trainer.precision,
+        "deterministic": trainer.deterministic,
+        "enable_progress_bar": trainer.progress_bar,
+    }
+
+
 def fit_module(
     module: SharedStepModule,
     train: DataLoader,
@@ -63,10 +75,7 @@ def fit_module(
     if patience > 0:
         callbacks.append(EarlyStopping(module.monitor, patience=patience, mode="min"))
     fitter = L.Trainer(
-        accelerator=trainer.accelerator,
-        devices=trainer.devices,
-        deterministic=trainer.deterministic,
-        enable_progress_bar=trainer.progress_bar,
+        **trainer_arguments(trainer),
         max_epochs=max_epochs,
         callbacks=callbacks,
         logger=False,

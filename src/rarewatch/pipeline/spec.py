@@ -77,6 +77,8 @@ STAGES: tuple[StageSpec, ...] = (
             "model",
             "trainer.accelerator",
             "trainer.devices",
+            "trainer.strategy",
+            "trainer.precision",
             "trainer.num_threads",
             "trainer.deterministic",
             "data.categorical_columns",
