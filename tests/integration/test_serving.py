@@ -167,25 +167,27 @@ def cli(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
     )
 
 
-def test_register_then_score_a_file_and_a_stream(served, tmp_path):
+def test_register_then_score_a_file_and_a_stream(served, tmp_path, capsys):
     root, info, uri = served
+    from rarewatch.serving import cli as score_cli
     from rarewatch.serving import register
 
     register.main(["--experiment", "rarewatch", "--name", "plant", "--tracking-uri", uri])
+    assert "alias 'champion' -> version 1" in capsys.readouterr().out
     rows = plant_rows(root)
     rows.to_csv(tmp_path / "plant.csv", index=False)
-    batch = cli(
-        "score", "--model", "models:/plant@champion", "--input", str(tmp_path / "plant.csv"),
-        "--output", str(tmp_path / "alarms.csv"), "--tracking-uri", uri,
+    score_cli.main(
+        ["score", "--model", "models:/plant@champion", "--input", str(tmp_path / "plant.csv"),
+         "--output", str(tmp_path / "alarms.csv"), "--tracking-uri", uri]
     )  # fmt: skip
-    assert batch.returncode == 0, batch.stderr
     out = pd.read_csv(tmp_path / "alarms.csv")
     scores, alarms = pipeline_alarms(root)
     np.testing.assert_array_equal(out["alarm"].to_numpy(), alarms)
     assert out["time"].tolist() == rows["time"].tolist()
-    assert f"{len(rows)} rows, {int(alarms.sum())} alarms" in batch.stderr
+    assert f"{len(rows)} rows, {int(alarms.sum())} alarms" in capsys.readouterr().err
 
-    # A stretch around the first alarms, streamed row by row: the alarms the batch raises on the same rows.
+    # A stretch around the first alarms, streamed row by row to a real process: the alarms the batch
+    # raises on the same rows, each printed as it fires.
     first = int(np.flatnonzero(alarms)[0])
     part = rows.iloc[max(first - 20, 0) : first + 40]
     part_batch = predicted(uri, info, part)
@@ -205,21 +207,38 @@ def predicted(uri: str, info: dict, rows: pd.DataFrame) -> pd.DataFrame:
     return load_pyfunc(uri, f"runs:/{info['run_id']}/model").predict(rows.reset_index(drop=True))
 
 
-def test_score_refuses_bad_input_naming_the_column(served, tmp_path):
+def test_score_refuses_bad_input_naming_the_column(served, tmp_path, capsys):
     root, info, uri = served
+    from rarewatch.serving import cli as score_cli
+
     rows = plant_rows(root).head(20)
     cases = {
         "missing": (rows.drop(columns=["s03"]), "input has no column 's03' (a sensor the model was trained on)"),
-        "type": (rows.assign(s05=["x"] + list(rows["s05"].iloc[1:])), "column 's05' must hold numbers"),
-        "order": (rows.iloc[::-1], "time column 'time' is not in order"),
+        "type": (
+            rows.assign(s05=["x"] + list(rows["s05"].iloc[1:])),
+            "column 's05' must hold numbers (a sensor the model was trained on); got 'x' at row 0",
+        ),
+        "order": (rows.iloc[::-1], "time column 'time' is not in order: row 1"),
+        "time": (rows.assign(time="soon"), "time column 'time' has 20 values that are not timestamps"),
     }
     for name, (frame, message) in cases.items():
         frame.to_csv(tmp_path / f"{name}.csv", index=False)
-        done = cli(
-            "score", "--model", info["model_uri"], "--input", str(tmp_path / f"{name}.csv"), "--tracking-uri", uri
-        )
-        assert done.returncode == 2, (name, done.stderr)
-        assert message in done.stderr and "Traceback" not in done.stderr, (name, done.stderr)
+        path = str(tmp_path / f"{name}.csv")
+        with pytest.raises(SystemExit) as exit_info:
+            score_cli.main(["score", "--model", info["model_uri"], "--input", path, "--tracking-uri", uri])
+        err = capsys.readouterr().err
+        assert exit_info.value.code == 2, (name, err)
+        assert err.startswith("rarewatch score: error: ") and message in err, (name, err)
+    # A streamed row is named by its number in the stream.
+    bad = rows.astype({"s01": object})
+    bad.loc[5, "s01"] = "n/a"
+    done = cli(
+        "score", "--model", info["model_uri"], "--input", "-", "--tracking-uri", uri, stdin=bad.to_csv(index=False)
+    )
+    assert (
+        done.returncode == 2
+        and "column 's01' must hold numbers (a sensor the model was trained on); got 'n/a' at row 5" in done.stderr
+    ), done.stderr
 
 
 def test_planted_pickle_is_refused_on_load(served, tmp_path):
@@ -248,6 +267,9 @@ torch.save({{"net.0.weight": Evil()}}, "{target}")
 """
 
 
+VENV_PATH = f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}"
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -265,7 +287,7 @@ def test_mlflow_serve_answers_invocations_on_loopback(served, tmp_path):
     server = subprocess.Popen(
         [mlflow_bin, "models", "serve", "-m", model_dir, "--env-manager", "local", "--host", "127.0.0.1",
          "--port", str(port), "--workers", "1"],
-        env={**os.environ, "MLFLOW_DISABLE_TELEMETRY": "true"},
+        env={**os.environ, "MLFLOW_DISABLE_TELEMETRY": "true", "PATH": VENV_PATH},  # mlflow runs the venv's uvicorn
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         start_new_session=True,  # its own process group: stopped below with every worker
