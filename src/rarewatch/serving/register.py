@@ -62,9 +62,16 @@ def best_run(client: MlflowClient, experiment: str) -> Choice:
     return Choice(best.info.run_id, best.info.run_name, models[best.info.run_id], best.data.metrics[VAL_COST])
 
 
-def register(client: MlflowClient, choice: Choice, name: str, alias: str = ALIAS) -> str:
-    """A new version of registered model `name` from the chosen run's model, with `alias`; its version."""
+def register(uri: str, choice: Choice, name: str, alias: str = ALIAS) -> str:
+    """A new version of registered model `name` (in store `uri`) from the chosen run's model, with `alias`;
+    returns the version."""
+    import mlflow
+    from mlflow import MlflowClient
     from mlflow.exceptions import MlflowException
+
+    # The registry resolves the version's source (models:/<model id>) through the global tracking URI.
+    mlflow.set_tracking_uri(uri)
+    client = MlflowClient(uri, registry_uri=uri)
 
     try:
         client.get_registered_model(name)
@@ -97,7 +104,7 @@ def main(argv: list[str] | None = None) -> None:
     try:
         client = MlflowClient(uri, registry_uri=uri)
         choice = best_run(client, args.experiment)
-        version = register(client, choice, args.name, args.alias)
+        version = register(uri, choice, args.name, args.alias)
     except RarewatchError as exc:
         print(f"rarewatch-register: error: {exc}", file=sys.stderr)
         sys.exit(2)
