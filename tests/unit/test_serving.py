@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rarewatch.errors import DataError
+from rarewatch.errors import ConfigError, DataError
 from rarewatch.evaluation.early_warning import AlarmPolicy
 from rarewatch.evaluation.smoothing import Smoother
 from rarewatch.serving import bundle, inputs
@@ -132,5 +132,5 @@ def test_register_picks_the_lowest_validation_cost_never_test(tmp_path):
     version = register.register(uri, choice, "plant-detector")
     champion = client.get_model_version_by_alias("plant-detector", "champion")
     assert str(champion.version) == version == "1" and champion.run_id == best
-    with pytest.raises(DataError, match="no MLflow experiment 'nope'"):
+    with pytest.raises(ConfigError, match="no MLflow experiment 'nope'"):
         register.best_run(client, "nope")
