@@ -66,13 +66,12 @@ def read_csv(path: str, spec: dict[str, Any]) -> pd.DataFrame:
 def model_input(raw: pd.DataFrame, spec: dict[str, Any], offset: int = 0) -> pd.DataFrame:
     """The rows checked (errors name the column and row), with the signature's types, in input order."""
     inputs.canonical(raw, spec, offset)
-    out = pd.DataFrame(index=raw.index)
-    for col in inputs.required_columns(spec):
-        if col in text_columns(spec):
-            out[col] = raw[col].astype(object).where(raw[col].notna(), None)
-        else:
-            out[col] = inputs.numeric(raw[col], col, offset)
-    return out.reset_index(drop=True)
+    text = set(text_columns(spec))
+    columns = {
+        col: raw[col].astype(object).where(raw[col].notna(), None) if col in text else inputs.numeric(raw[col], col)
+        for col in inputs.required_columns(spec)
+    }
+    return pd.DataFrame(columns).reset_index(drop=True)
 
 
 def with_keys(raw: pd.DataFrame, scored: pd.DataFrame, spec: dict[str, Any]) -> pd.DataFrame:
@@ -108,7 +107,7 @@ def main(argv: list[str] | None = None) -> None:
         "--context-rows",
         type=int,
         default=None,
-        help="stdin: rows of each series kept as context (default: max(1000, 4 x the model's memory_rows))",
+        help="stdin: rows of each series kept as context (default: max(64, 4 x the model's memory_rows + 1))",
     )
     args = parser.parse_args(argv)
     try:
@@ -116,7 +115,7 @@ def main(argv: list[str] | None = None) -> None:
         if args.input == "-":
             from rarewatch.serving.stream import stream
 
-            context = args.context_rows or max(1000, 4 * int(spec["memory_rows"]))
+            context = args.context_rows or max(64, 4 * int(spec["memory_rows"]) + 1)
             if context <= int(spec["memory_rows"]):
                 raise DataError(f"--context-rows {context} must exceed the model's memory_rows {spec['memory_rows']}")
             out = sys.stdout if args.output == "-" else open(args.output, "w")  # noqa: SIM115 (closed below)

@@ -8,6 +8,7 @@ pinned pip requirements (listed here, so MLflow does not load the model to guess
 
 from __future__ import annotations
 
+import logging
 import os
 import tempfile
 from importlib.metadata import PackageNotFoundError, version
@@ -25,6 +26,7 @@ from rarewatch.serving.inputs import UNIX_FORMATS
 if TYPE_CHECKING:
     from mlflow.models import ModelSignature
 
+log = logging.getLogger("rarewatch.track")
 MODEL_NAME = "model"  # runs:/<run id>/model
 MODEL_CODE = Path(__file__).with_name("model_code.py")
 EXAMPLE_ROWS = 5
@@ -133,4 +135,8 @@ def log_served_model(uri: str, experiment_id: str, run_id: str, cfg: Config, pat
     except BaseException:
         client.finalize_logged_model(logged.model_id, "FAILED")
         raise
+    log.info(
+        "MLflow model runs:/%s/model (models:/%s): threshold %.6g, smoothing %s, alarm policy %s",
+        run_id, logged.model_id, spec["threshold"], spec["smoothing"]["method"], spec["alarm_policy"],
+    )  # fmt: skip
     return f"models:/{logged.model_id}"

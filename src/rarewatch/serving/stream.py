@@ -22,7 +22,7 @@ import pandas as pd
 
 from rarewatch.errors import DataError
 from rarewatch.serving import inputs
-from rarewatch.serving.cli import model_input
+from rarewatch.serving.cli import text_columns
 
 if TYPE_CHECKING:
     from mlflow.pyfunc import PyFuncModel
@@ -37,7 +37,10 @@ def stream(model: PyFuncModel, spec: dict[str, Any], lines: IO[str], out: IO[str
     inputs.check_columns(header, spec)
     keys = [c for c in (spec["time_column"], spec["series_column"]) if c is not None]
     series_at = header.index(spec["series_column"]) if spec["series_column"] else None
-    buffers: dict[str, deque[list[str]]] = {}
+    required = inputs.required_columns(spec)
+    text = set(text_columns(spec))
+    at = {c: header.index(c) for c in required}
+    buffers: dict[str, deque[dict[str, Any]]] = {}
     last_time: dict[str, Any] = {}
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow([*keys, "score", "top_sensors", "complete"])
@@ -49,8 +52,8 @@ def stream(model: PyFuncModel, spec: dict[str, Any], lines: IO[str], out: IO[str
         row += 1
         if len(values) != len(header):
             raise DataError(f"row {row} has {len(values)} fields but the header names {len(header)} columns")
-        new = frame_of([values], header)
-        canonical, _ = inputs.canonical(new, spec, offset=row)  # types, one row at a time
+        # Checked and converted once, on arrival; the context keeps the converted rows.
+        canonical, _ = inputs.canonical(frame_of([values], header), spec, offset=row)
         series = values[series_at] if series_at is not None else ""
         t = canonical["time"].iloc[0]
         if spec["time_column"] is not None and series in last_time and t < last_time[series]:
@@ -59,17 +62,16 @@ def stream(model: PyFuncModel, spec: dict[str, Any], lines: IO[str], out: IO[str
                 f"time column '{spec['time_column']}' is not in order: row {row}{where} ({t}) comes after a row at "
                 f"{last_time[series]}; send the rows in time order"
             )
+        typed = {c: (values[at[c]] or None) if c in text else float(canonical[c].iloc[0]) for c in required}
         buffer = buffers.setdefault(series, deque(maxlen=context - 1))
-        rows = frame_of([*buffer, values], header)
-        scored = model.predict(model_input(rows, spec)).iloc[-1]
-        buffer.append(values)
+        scored = model.predict(pd.DataFrame([*buffer, typed], columns=required)).iloc[-1]
+        buffer.append(typed)
         last_time[series] = t
         if scored["alarm"]:
             alarms += 1
-            key_values = [values[header.index(k)] for k in keys]
-            writer.writerow(
-                [*key_values, repr(float(scored["score"])), scored["top_sensors"], bool(scored["complete"])]
-            )
+            key_values = [values[at[k]] for k in keys]
+            score = repr(float(scored["score"]))
+            writer.writerow([*key_values, score, scored["top_sensors"], bool(scored["complete"])])
             out.flush()
     print(f"rarewatch score: {row + 1} rows streamed, {alarms} alarms", file=sys.stderr)
     return alarms
