@@ -313,7 +313,8 @@ def test_mlflow_serve_answers_invocations_on_loopback(served, tmp_path):
         with urllib.request.urlopen(request, timeout=60) as r:
             predictions = pd.DataFrame(json.loads(r.read())["predictions"])
         expected = pd.read_parquet(Paths(root).scores("test")).head(30)
-        np.testing.assert_allclose(predictions["score"].to_numpy(), expected["score"].to_numpy(), rtol=1e-12)
+        # Float32 scores of a 30-row call may differ from the whole split's in the last place (torch kernels by size).
+        np.testing.assert_allclose(predictions["score"].to_numpy(), expected["score"].to_numpy(), rtol=1e-6)
         assert predictions["top_sensors"].tolist() == expected["top_sensors"].tolist()
     finally:
         os.killpg(server.pid, signal.SIGTERM)
