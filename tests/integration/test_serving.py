@@ -6,6 +6,7 @@ shared by the module; each test then loads what the track stage logged.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import shutil
@@ -185,6 +186,13 @@ def test_register_then_score_a_file_and_a_stream(served, tmp_path, capsys):
     np.testing.assert_array_equal(out["alarm"].to_numpy(), alarms)
     assert out["time"].tolist() == rows["time"].tolist()
     assert f"{len(rows)} rows, {int(alarms.sum())} alarms" in capsys.readouterr().err
+    # The same model from a local directory (no store needed), written to stdout.
+    import mlflow
+
+    local = mlflow.artifacts.download_artifacts(info["model_uri"], dst_path=str(tmp_path / "local"))
+    score_cli.main(["score", "--model", local, "--input", str(tmp_path / "plant.csv")])
+    from_dir = pd.read_csv(io.StringIO(capsys.readouterr().out))
+    np.testing.assert_array_equal(from_dir["alarm"].to_numpy(), alarms)
 
     # A stretch around the first alarms, streamed row by row to a real process: the alarms the batch
     # raises on the same rows, each printed as it fires.
