@@ -91,7 +91,7 @@ def input_example(paths: Paths, spec: dict[str, Any]) -> pd.DataFrame:
     return out
 
 
-def log_served_model(uri: str, experiment_id: str, run_id: str, cfg: Config, paths: Paths) -> str:
+def log_served_model(uri: str, run_id: str, cfg: Config, paths: Paths, experiment_id: str | None = None) -> str:
     """Log the bundle of the outputs under `paths` into run `run_id`; returns the model's URI (models:/<id>).
 
     The model is saved locally with mlflow.pyfunc.save_model, then uploaded as the run's logged model,
@@ -106,6 +106,7 @@ def log_served_model(uri: str, experiment_id: str, run_id: str, cfg: Config, pat
 
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     client = MlflowClient(uri)
+    experiment_id = experiment_id or client.get_run(run_id).info.experiment_id
     logged = client.create_logged_model(
         experiment_id, name=MODEL_NAME, source_run_id=run_id, tags={"rarewatch.model": cfg.model.name}
     )
