@@ -9,11 +9,13 @@ from __future__ import annotations
 import io
 import json
 import os
+import queue
 import shutil
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -194,21 +196,31 @@ def test_register_then_score_a_file_and_a_stream(served, tmp_path, capsys):
     from_dir = pd.read_csv(io.StringIO(capsys.readouterr().out))
     np.testing.assert_array_equal(from_dir["alarm"].to_numpy(), alarms)
 
-    # A stretch around the first alarms, streamed row by row to a real process: the alarms the batch
-    # raises on the same rows, each printed as it fires.
+    # A stretch around the first alarms, streamed to a real process: it prints the alarms the batch raises
+    # on the same rows, each as it fires (read here while its stdin is still open).
     first = int(np.flatnonzero(alarms)[0])
     part = rows.iloc[max(first - 20, 0) : first + 40]
-    part_batch = predicted(uri, info, part)
-    stream = cli(
-        "score", "--model", f"runs:/{info['run_id']}/model", "--input", "-", "--tracking-uri", uri,
-        stdin=part.to_csv(index=False),
+    expected = part["time"][predicted(uri, info, part)["alarm"].to_numpy()].tolist()
+    assert expected  # the stretch has alarms
+    process = subprocess.Popen(
+        [sys.executable, "-m", "rarewatch.serving.cli", "score", "--model", f"runs:/{info['run_id']}/model",
+         "--input", "-", "--tracking-uri", uri],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
-    assert stream.returncode == 0, stream.stderr
-    lines = stream.stdout.splitlines()
-    assert lines[0] == "time,score,top_sensors,complete"
-    fired = [line.split(",")[0] for line in lines[1:]]
-    assert fired == part["time"][part_batch["alarm"].to_numpy()].tolist()
-    assert fired  # the stretch has alarms
+    printed: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=lambda: [printed.put(line) for line in process.stdout], daemon=True).start()
+    try:
+        process.stdin.write(part.to_csv(index=False))
+        process.stdin.flush()
+        lines = [printed.get(timeout=240).rstrip("\n") for _ in range(1 + len(expected))]
+        assert lines[0] == "time,score,top_sensors,complete"
+        assert [line.split(",")[0] for line in lines[1:]] == expected
+        process.stdin.close()
+        assert process.wait(timeout=120) == 0, process.stderr.read()
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
 
 
 def predicted(uri: str, info: dict, rows: pd.DataFrame) -> pd.DataFrame:
