@@ -74,32 +74,30 @@ def memory_rows(cfg: Config, smoother: Smoother, policy: AlarmPolicy) -> int:
     return features + windows + smoother_rows(smoother) + policy.n - 1 + policy.silence
 
 
-def input_columns(paths: Paths) -> list[str]:
-    """The feature columns of the rows the features stage read (the processed rows), in their order."""
+def processed_schema(paths: Paths) -> Any:
+    """The arrow schema of the rows the features stage read (the processed rows)."""
     import pyarrow.parquet as pq
 
     if not paths.processed.is_file():
         raise FileNotFoundError(f"'{paths.processed}' not found; run the pipeline first (dvc repro)")
-    return [c for c in pq.read_schema(paths.processed).names if c not in RESERVED]
+    return pq.read_schema(paths.processed)
 
 
 def spec_of(cfg: Config, paths: Paths) -> dict[str, Any]:
     """serving.json for the pipeline outputs under `paths`."""
-    import pyarrow.parquet as pq
-
+    schema = processed_schema(paths)
     eval_m = json.loads(paths.eval_metrics.read_text())
     cost_m = json.loads(paths.cost_metrics.read_text())
     s = cfg.smoothing
     smoother = applied_smoother(eval_m["smoothing"]["applied"], s.method, s.window, s.span)
     policy = AlarmPolicy.from_config(cfg.alarm)
     d = cfg.data
-    names = pq.read_schema(paths.processed).names
-    series_column = d.series_column or (FILE_SERIES if SERIES in names else None)
-    columns = input_columns(paths)
+    series_column = d.series_column or (FILE_SERIES if SERIES in schema.names else None)
+    # The feature columns in the processed rows' order: the features stage derives in that order.
+    columns = [c for c in schema.names if c not in RESERVED]
     time_kind = None
     if d.time_column is not None:
-        time_type = pq.read_schema(paths.processed).field(TIME).type
-        time_kind = "datetime" if str(time_type).startswith("timestamp") else "numeric"
+        time_kind = "datetime" if str(schema.field(TIME).type).startswith("timestamp") else "numeric"
     return {
         "format": FORMAT,
         "model": cfg.model.name,
