@@ -270,6 +270,10 @@ def _run_pipeline(cfg: Config, job: Job, run: _Run, result: JobResult) -> JobRes
     if figures["degenerate"]:
         tags["rarewatch.degenerate"] = ",".join(f.code for f in figures["degenerate"])
     log_results(run.uri, run.run_id, cfg, paths, tags, model_reused=outcome.model_reused)
+    if cfg.tracking.log_model:  # each job's detector as an MLflow model, for rarewatch-register (docs/serving.md)
+        from rarewatch.serving.logged_model import log_served_model
+
+        log_served_model(run.uri, run.run_id, cfg, paths)
     return result.model_copy(update=figures)
 
 

@@ -269,7 +269,8 @@ def log_results(
         for png in sorted(directory.glob("*.png")):
             client.log_artifact(run_id, str(png), "plots")
     if cfg.tracking.log_model:
-        client.log_artifacts(run_id, str(paths.model_dir), "model")
+        # The raw files; "model" is the MLflow model the track stage logs (rarewatch.serving.logged_model).
+        client.log_artifacts(run_id, str(paths.model_dir), "model_files")
 
 
 def log_summary(uri: str, run_id: str, texts: dict[str, str], metrics: dict[str, float]) -> None:

@@ -95,7 +95,11 @@ def test_repro_tracks_and_reruns_only_what_changed(repo_copy: Path, tmp_path: Pa
     assert "mlflow.source.git.commit" in run.data.tags
     artifacts = {a.path for a in client.list_artifacts(run.info.run_id, "plots")}
     assert {"plots/roc_pr.png", "plots/confusion.png", "plots/scores.png", "plots/cost_curve.png"} <= artifacts
-    assert {a.path for a in client.list_artifacts(run.info.run_id, "model")} >= {"model/weights.pt", "model/card.json"}
+    files = {a.path for a in client.list_artifacts(run.info.run_id, "model_files")}
+    assert files >= {"model_files/weights.pt", "model_files/card.json"}
+    # The chosen detector as an MLflow model (rarewatch.serving): one logged model, named "model".
+    assert len(run.outputs.model_outputs) == 1
+    assert client.get_logged_model(run.outputs.model_outputs[0].model_id).name == "model"
 
     # A fresh run reproduces the committed dvc.lock: every hash but the wall-clock file's.
     check = sh([str(BIN / "python"), "-m", "rarewatch.pipeline.lockcheck"], repo_copy)

@@ -58,3 +58,8 @@ def test_sweep_2x2_nests_runs_and_reuses_models(tmp_path: Path) -> None:
     ]
     assert parents[0].info.status == "FINISHED"
     assert parents[0].data.metrics["best_val_cost"] == min(r["val_cost"] for r in results)
+    # Every job logged its detector as an MLflow model; rarewatch-register would pick the sweep's best.
+    assert all(len(client.get_run(r.info.run_id).outputs.model_outputs) == 1 for r in children)
+    from rarewatch.serving.register import best_run
+
+    assert best_run(client, "rarewatch").val_cost == min(r["val_cost"] for r in results)

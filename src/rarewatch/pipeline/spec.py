@@ -124,6 +124,7 @@ STAGES: tuple[StageSpec, ...] = (
         params=SECTIONS,
         deps=(
             REL.raw.parent,
+            REL.processed.parent,  # the served model's input columns and example rows (rarewatch.serving)
             REL.model_dir,
             REL.train_metrics,
             REL.timings,
