@@ -1,4 +1,4 @@
-"""Stage track: record this pipeline execution as one MLflow run (see rarewatch.tracking)."""
+"""Stage track: record this pipeline execution as one complete MLflow run (see rarewatch.recording)."""
 
 from __future__ import annotations
 
@@ -7,13 +7,13 @@ import logging
 from rarewatch.artifacts import write_json
 from rarewatch.config import Config
 from rarewatch.paths import Paths
-from rarewatch.tracking import log_pipeline_run
+from rarewatch.recording import complete_run
 
 log = logging.getLogger("rarewatch.track")
 
 
 def execute(cfg: Config, paths: Paths) -> None:
-    info = log_pipeline_run(cfg, paths, tracking_root=paths.root)
+    info = complete_run(cfg, paths)
     write_json(info, paths.run_info)
     log.info("MLflow run %s in %s", info["run_id"], info["tracking_uri"])
 
