@@ -15,7 +15,8 @@ log = logging.getLogger("rarewatch.track")
 def execute(cfg: Config, paths: Paths) -> None:
     info = complete_run(cfg, paths)
     write_json(info, paths.run_info)
-    log.info("MLflow run %s in %s", info["run_id"], info["tracking_uri"])
+    trained_by = f" (model trained in run {info['training_run_id']})" if "training_run_id" in info else ""
+    log.info("MLflow run %s in %s%s", info["run_id"], info["tracking_uri"], trained_by)
 
 
 def main(argv: list[str] | None = None) -> None:

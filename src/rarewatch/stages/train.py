@@ -101,12 +101,22 @@ def timings(report: FitReport) -> dict[str, Any]:
     return {"train_seconds": report.seconds, "samples_per_second": report.samples_per_second}
 
 
+def inputs(cfg: Config, paths: Paths) -> tuple[FamilyConfig, pd.DataFrame, pd.DataFrame]:
+    """The checked model config and the train and val splits: every input error before anything starts."""
+    return (
+        resolve_model(cfg.model),
+        read_parquet(paths.split("train"), "split"),
+        read_parquet(paths.split("val"), "split"),
+    )
+
+
 def execute(cfg: Config, paths: Paths) -> None:
     """Train and write models/ and the metrics; the curves stream into the MLflow run given with
-    rarewatch.recording.recording_into (a sweep job's, or the one `main` opens), if any."""
-    model = resolve_model(cfg.model)
-    train = read_parquet(paths.split("train"), "split")
-    val = read_parquet(paths.split("val"), "split")
+    rarewatch.recording.recording_into (a sweep job's, or the one `execute_recorded` opens), if any."""
+    _train(cfg, paths, *inputs(cfg, paths))
+
+
+def _train(cfg: Config, paths: Paths, model: FamilyConfig, train: pd.DataFrame, val: pd.DataFrame) -> None:
     with streaming_curves() as mlflow_run:
         encoder, detector, report = run(train, val, cfg, model)
         with atomic_dir(paths.model_dir) as tmp:
@@ -127,10 +137,12 @@ def execute(cfg: Config, paths: Paths) -> None:
 
 
 def execute_recorded(cfg: Config, paths: Paths) -> None:
-    """`execute` in an MLflow run of its own, which the track stage completes (`dvc repro`)."""
+    """`execute` in an MLflow run of its own, which the track stage completes (`dvc repro`). Bad input
+    stops the stage before the run is opened."""
+    checked = inputs(cfg, paths)
     with stage_run(cfg, paths) as mlflow_run:
         log.info("MLflow run %s (training)", mlflow_run.run_id)
-        execute(cfg, paths)
+        _train(cfg, paths, *checked)
 
 
 def main(argv: list[str] | None = None) -> None:
