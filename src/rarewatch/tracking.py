@@ -14,6 +14,7 @@ raised) or KILLED (interrupted), so no run is left RUNNING by a job that failed.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 import subprocess
@@ -77,6 +78,9 @@ def ensure_store(uri: str, experiment: str, root: Path) -> str:
     The experiment gets its artifacts in <root>/mlartifacts: MLflow's default is ./mlruns, and a
     stray ./mlruns directory flips MLflow's default store back to the refused file store.
     """
+    # MLflow announces creating and migrating the tables at INFO on its own handler: two extra lines in
+    # a stage's one-line log, the first time a store is opened.
+    logging.getLogger("mlflow.store.db.utils").setLevel(logging.WARNING)
     db = sqlite_file(uri)
     if db is None:
         return _experiment(uri, experiment, root)

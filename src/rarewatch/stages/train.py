@@ -126,13 +126,15 @@ def _train(cfg: Config, paths: Paths, model: FamilyConfig, train: pd.DataFrame, 
         if mlflow_run is not None:
             record_trained_model(mlflow_run, paths)
     speed = f", {report.samples_per_second:,.0f} samples/s" if report.samples_per_second else ""
+    recorded = f"; MLflow run {mlflow_run.run_id}" if mlflow_run is not None else ""
     log.info(
-        "%s trained on %d rows in %.1f s (%d epochs%s)",
+        "%s trained on %d rows in %.1f s (%d epochs%s)%s",
         model.name,
         report.train_rows,
         report.seconds,
         report.epochs,
         speed,
+        recorded,
     )
 
 
@@ -140,8 +142,7 @@ def execute_recorded(cfg: Config, paths: Paths) -> None:
     """`execute` in an MLflow run of its own, which the track stage completes (`dvc repro`). Bad input
     stops the stage before the run is opened."""
     checked = inputs(cfg, paths)
-    with stage_run(cfg, paths) as mlflow_run:
-        log.info("MLflow run %s (training)", mlflow_run.run_id)
+    with stage_run(cfg, paths):
         _train(cfg, paths, *checked)
 
 
