@@ -367,7 +367,7 @@ def git_tags(root: Path) -> dict[str, str]:
             out = subprocess.run(
                 ["git", "--no-optional-locks", *args], cwd=root, capture_output=True, text=True, timeout=10
             )
-        except OSError:
+        except (OSError, subprocess.TimeoutExpired):
             return None
         return out.stdout if out.returncode == 0 else None
 
@@ -389,10 +389,10 @@ def git_tags(root: Path) -> dict[str, str]:
     return tags
 
 
-def run_name(model: str, data: str, experiment: str | None = None) -> str:
+def run_name(model: str, data: str) -> str:
     """`dense_ae · synthetic · exp-abc12`: the model, the data and the DVC experiment (DVC_EXP_NAME, set by
     `dvc exp run`; "workspace" for a plain `dvc repro`, as `dvc exp show` calls it)."""
-    return f"{model} · {data} · {experiment or os.environ.get('DVC_EXP_NAME') or 'workspace'}"
+    return f"{model} · {data} · {os.environ.get('DVC_EXP_NAME') or 'workspace'}"
 
 
 # ----------------------------------------------------------------------------------- dataset inputs
