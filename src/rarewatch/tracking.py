@@ -471,9 +471,10 @@ CURVE_PREFIX = "epoch"  # curves are epoch.<figure> (epoch.train_loss, epoch.val
 def epoch_logger(uri: str, run_id: str) -> Any:
     """Lightning's MLflow logger, writing each epoch's figures into run `run_id` as it ends.
 
-    Adapted in three ways: the step of a point is its epoch (not Lightning's batch count), so curves of
+    Adapted in four ways: the step of a point is its epoch (not Lightning's batch count), so curves of
     runs with different batch sizes line up; it logs no hyperparameters (rarewatch logs the whole
-    config); and it never ends the run, whose owner does (a sweep job, or the track stage).
+    config); it never ends the run, whose owner does (a sweep job, or the track stage); and it has no
+    version, so the progress bar looks as it does without a logger.
     """
     from lightning.pytorch.loggers import MLFlowLogger
 
@@ -490,6 +491,10 @@ def epoch_logger(uri: str, run_id: str) -> Any:
 
         def finalize(self, status: str) -> None:
             pass
+
+        @property
+        def version(self) -> None:  # Lightning would show the run id's tail in the progress bar (v_num)
+            return None
 
     return EpochCurves(tracking_uri=uri, run_id=run_id, prefix=CURVE_PREFIX)
 
