@@ -134,3 +134,27 @@ def test_git_dirty_counts_tracked_source_changes_not_pipeline_written_files(tmp_
     tags = git_tags(tmp_path)
     assert tags["git.dirty"] == "true" and tags["git.changed"] == "src/stage.py"
     assert len(tags["mlflow.source.git.commit"]) == 40
+
+
+def test_the_default_store_follows_dvc_root_out_of_a_temporary_experiment_copy(tmp_path, monkeypatch):
+    from rarewatch.recording import store_root
+
+    monkeypatch.delenv("DVC_ROOT", raising=False)
+    assert store_root(tmp_path / "project") == (tmp_path / "project").resolve()
+    # `dvc exp run --temp/--queue` runs in .dvc/tmp/exps/<copy>, with DVC_ROOT the workspace it came from.
+    monkeypatch.setenv("DVC_ROOT", str(tmp_path / "workspace"))
+    assert store_root(tmp_path / "workspace/.dvc/tmp/exps/tmpabc") == (tmp_path / "workspace").resolve()
+
+
+def test_the_model_hash_covers_every_file_name_and_content_not_the_location(tmp_path):
+    one, two = tmp_path / "one", tmp_path / "two"
+    for d in (one, two):
+        (d / "sub").mkdir(parents=True)
+        (d / "model.json").write_text('{"family": "pca"}\n')
+        (d / "sub" / "weights.pt").write_bytes(b"\x00\x01")
+    assert model_sha256(one) == model_sha256(two)
+    (two / "sub" / "weights.pt").write_bytes(b"\x00\x02")
+    assert model_sha256(one) != model_sha256(two)
+    (two / "sub" / "weights.pt").rename(two / "sub" / "other.pt")
+    (two / "sub" / "other.pt").write_bytes(b"\x00\x01")
+    assert model_sha256(one) != model_sha256(two)
