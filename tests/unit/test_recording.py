@@ -5,6 +5,7 @@ run linked to the one that trained it. The stages run in-process, as `dvc repro`
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -104,6 +105,26 @@ def test_a_rerun_that_kept_the_model_gets_a_complete_linked_run(recorded, small_
         assert {i.tags[0].value for i in run.inputs.dataset_inputs} == {"training", "validation", "testing"}
     # The training run keeps its own record.
     assert client.get_run(first["run_id"]).data.params["cost.fp"] == str(cfg.cost.fp)
+
+
+@pytest.mark.slow
+def test_a_training_run_is_completed_only_when_its_params_agree(recorded, tmp_path):
+    """MLflow params are immutable: a training run an earlier, failed track logged another config to is
+    not completed again; the execution gets its own run, linked to it."""
+    from rarewatch.tracking import start_run
+
+    root, cfg = recorded
+    copy = tmp_path / "copy"
+    shutil.copytree(root, copy)
+    client, first = _client(root)
+    stale = start_run(first["tracking_uri"], first["experiment_id"], "stale", {RECORD_TAG: "training"})
+    client.log_param(stale, "cost.fp", "-1")
+    pointer = {"run_id": stale, "experiment_id": first["experiment_id"], "tracking_uri": first["tracking_uri"]}
+    Paths(copy).training_run.write_text(json.dumps({**pointer, "model_sha256": model_sha256(Paths(copy).model_dir)}))
+    run_stage("track", track.execute, cfg, Paths(copy))
+    info = json.loads(Paths(copy).run_info.read_text())
+    assert info["run_id"] != stale and info["training_run_id"] == stale
+    assert client.get_run(info["run_id"]).data.params["cost.fp"] == str(cfg.cost.fp)
 
 
 def test_run_names_say_model_data_and_dvc_experiment(monkeypatch):
