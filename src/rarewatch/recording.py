@@ -55,7 +55,8 @@ _GIVEN: ContextVar[RunRef | None] = ContextVar("rarewatch_run", default=None)
 
 @contextmanager
 def recording_into(run: RunRef) -> Iterator[None]:
-    """Stages run inside the block record into `run` (a sweep job's) instead of opening their own."""
+    """The train stage, run inside the block, streams its curves into `run` and tags it with the model it
+    wrote: a sweep job's run, or the one `stage_run` opened under DVC."""
     token = _GIVEN.set(run)
     try:
         yield
