@@ -141,6 +141,7 @@ class Job:
 class _Run:
     uri: str
     run_id: str
+    experiment_id: str
 
 
 def typed(cfg: DictConfig) -> Config:
@@ -228,7 +229,7 @@ def _open_run(job: Job, uri: str, experiment: str, sweep: SweepInfo | None) -> _
         tags["rarewatch.sweep_id"] = sweep.sweep_id
     name = " ".join(job.overrides) or "defaults"
     run_id = start_run(uri, experiment_id, name, tags, parent_run_id=sweep.parent_run_id if sweep else None)
-    return _Run(uri, run_id)
+    return _Run(uri, run_id, experiment_id)
 
 
 def _recorded_run(job: Job, result: JobResult, run: _Run) -> JobResult:
@@ -252,12 +253,15 @@ def _check_same_store(cfg: Config, sweep: SweepInfo, project: Path) -> None:
 
 def _run_pipeline(cfg: Config, job: Job, run: _Run, result: JobResult) -> JobResult:
     from rarewatch.pipeline.inprocess import run_pipeline
+    from rarewatch.recording import RunRef, add_curves, recording_into, training_run_of
     from rarewatch.sweep_results import finished_figures
     from rarewatch.tracking import log_config, log_results
 
     cfg = with_absolute_data_paths(cfg, job.project)
     log_config(run.uri, run.run_id, cfg)
-    outcome = run_pipeline(cfg, job.directory, job.project / CACHE_DIR)
+    # A model trained by this job streams its curves into the job's run.
+    with recording_into(RunRef(run.uri, run.experiment_id, run.run_id)):
+        outcome = run_pipeline(cfg, job.directory, job.project / CACHE_DIR)
     paths = outcome.paths
     figures = finished_figures(
         json.loads(paths.eval_metrics.read_text()),
@@ -270,6 +274,8 @@ def _run_pipeline(cfg: Config, job: Job, run: _Run, result: JobResult) -> JobRes
     if figures["degenerate"]:
         tags["rarewatch.degenerate"] = ",".join(f.code for f in figures["degenerate"])
     log_results(run.uri, run.run_id, cfg, paths, tags, model_reused=outcome.model_reused)
+    if outcome.model_reused:  # the curves of the job (of this or an earlier sweep) that trained it
+        add_curves(run.uri, run.run_id, paths, training_run_of(run.uri, run.experiment_id, paths))
     if cfg.tracking.log_model:  # each job's detector as an MLflow model, for rarewatch-register (docs/serving.md)
         from rarewatch.serving.logged_model import log_served_model
 

@@ -100,6 +100,12 @@ def test_repro_tracks_and_reruns_only_what_changed(repo_copy: Path, tmp_path: Pa
     # The chosen detector as an MLflow model (rarewatch.serving): one logged model, named "model".
     assert len(run.outputs.model_outputs) == 1
     assert client.get_logged_model(run.outputs.model_outputs[0].model_id).name == "model"
+    # The train stage opened this run and streamed the curves into it; track completed it. Only files the
+    # pipeline itself rewrote (dvc.lock) differ from the commit, so the source is clean.
+    assert run.info.run_name == "dense_ae · synthetic · workspace"
+    assert run.data.tags["rarewatch.record"] == "complete" and run.data.tags["git.dirty"] == "false"
+    assert len(client.get_metric_history(run.info.run_id, "epoch.train_loss")) > 1
+    assert {i.tags[0].value for i in run.inputs.dataset_inputs} == {"training", "validation", "testing"}
 
     # A fresh run reproduces the committed dvc.lock: every hash but the wall-clock file's.
     check = sh([str(BIN / "python"), "-m", "rarewatch.pipeline.lockcheck"], repo_copy)
@@ -132,9 +138,14 @@ def test_repro_tracks_and_reruns_only_what_changed(repo_copy: Path, tmp_path: Pa
     assert json.loads((repo_copy / "metrics/cost.json").read_text())["cost_matrix"]["fp"] == 20.0
     runs = client.search_runs([run.info.experiment_id])
     assert len(runs) == 2
+    # A complete run of its own, linked to the run that trained the model it kept, with its curves.
+    rerun = client.get_run(json.loads((repo_copy / "metrics/run.json").read_text())["run_id"])
+    assert rerun.data.tags["rarewatch.training_run_id"] == run.info.run_id
+    assert len(client.get_metric_history(rerun.info.run_id, "epoch.train_loss")) > 1
+    assert "cost.test_cost" in rerun.data.metrics and rerun.inputs.dataset_inputs
 
     # `dvc exp run -S` composes conf/ into params.yaml (Hydra) and reruns after train only.
-    exp = sh(["dvc", "exp", "run", "-S", "threshold.percentile=99"], repo_copy)
+    exp = sh(["dvc", "exp", "run", "-n", "p99", "-S", "threshold.percentile=99"], repo_copy)
     assert stages_run(exp.stdout) in (
         ["validate", "evaluate", "summary", "track"],
         ["validate", "evaluate", "cost", "summary", "track"],
@@ -142,3 +153,6 @@ def test_repro_tracks_and_reruns_only_what_changed(repo_copy: Path, tmp_path: Pa
     composed = yaml.safe_load((repo_copy / "params.yaml").read_text())
     assert composed["threshold"]["percentile"] == 99.0
     assert composed["cost"]["fp"] == 5.0  # recomposed from conf/, so the hand edit above is gone
+    # The run is named after the experiment (DVC_EXP_NAME).
+    named = client.get_run(json.loads((repo_copy / "metrics/run.json").read_text())["run_id"])
+    assert named.info.run_name == "dense_ae · synthetic · p99"

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import lightning as L
 import torch
 
+from rarewatch.models import curves
 from rarewatch.models.base import FitReport
 
 if TYPE_CHECKING:
@@ -78,7 +79,7 @@ def fit_module(
         **trainer_arguments(trainer),
         max_epochs=max_epochs,
         callbacks=callbacks,
-        logger=False,
+        logger=curves.logger(),  # the caller's MLflow run, if it installed one (rarewatch.recording)
         enable_checkpointing=False,
         enable_model_summary=False,
         num_sanity_val_steps=0,
@@ -88,6 +89,8 @@ def fit_module(
         warnings.filterwarnings("ignore", message=".*does not have many workers.*")
         # Lightning 2.6 trips over its own deprecation (LeafSpec) inside fit; not ours to fix.
         warnings.filterwarnings("ignore", message=".*LeafSpec.*is deprecated.*")
+        # Curves are logged per epoch only, so the per-step logging interval does not apply.
+        warnings.filterwarnings("ignore", message=".*smaller than the logging interval.*")
         start = time.perf_counter()
         fitter.fit(module, train, val)
         seconds = time.perf_counter() - start
