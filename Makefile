@@ -7,7 +7,7 @@ export DVC_NO_ANALYTICS := 1
 export MLFLOW_DISABLE_TELEMETRY := true
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: run setup pipeline test test-fast lint ui plots params dvc.yaml reproduce clean tracking-server
+.PHONY: run setup pipeline test test-fast lint ui plots exps params dvc.yaml reproduce clean tracking-server
 
 run: setup pipeline
 
@@ -58,6 +58,12 @@ ui:
 # it prints the URI to use. DIR keeps its database and artifacts between starts.
 tracking-server: setup
 	$(BIN)/python -m rarewatch.tracking_server $(or $(DIR),.rarewatch/tracking-server)
+
+# `dvc exp show` in 120 columns: the headline figures, the model and the settings that differ.
+# (--drop patterns match whole column names; stage dependencies and outputs hold ':' or '/'.)
+EXP_DROP := Created|State|Executor|pr_no_skill|degenerate|val_roc_auc|val_pr_auc|savings|recall|event_recall|precision|models|.*[:/].*|model\.(?!name$$).*
+exps:
+	COLUMNS=$${COLUMNS:-120} $(BIN)/dvc exp show --no-pager --only-changed --drop '$(EXP_DROP)'
 
 plots: .dvc/plots/offline_template.html
 	$(BIN)/dvc plots show --out dvc_plots
