@@ -50,6 +50,7 @@ from rarewatch.composition import CONF_DIR
 from rarewatch.config import Config, TrackingConfig, config_from_dict, validated, with_absolute_data_paths
 from rarewatch.errors import ConfigError, RarewatchError
 from rarewatch.sweep_results import JobResult, aggregate_table, build_table, print_table, table_text, write_result
+from rarewatch.threads import available_cores, limit_threads, parallel_jobs, threads_per_job
 from rarewatch.tracking import error_line
 
 log = logging.getLogger("rarewatch.sweep")
@@ -124,6 +125,7 @@ class Job:
     directory: Path  # the job's outputs (Hydra's output dir)
     project: Path  # where rarewatch-sweep was started: config paths, the cache and the default store
     sweep_dir: Path | None  # None for a single run
+    parallel_jobs: int = 1  # jobs the launcher runs at once (hydra.launcher.n_jobs of the joblib launcher)
 
 
 @dataclass(frozen=True)
@@ -243,7 +245,7 @@ def _run_pipeline(cfg: Config, job: Job, run: _Run, result: JobResult) -> JobRes
     from rarewatch.sweep_results import finished_figures
     from rarewatch.tracking import log_config, log_results
 
-    cfg = with_absolute_data_paths(cfg, job.project)
+    cfg = within_thread_budget(with_absolute_data_paths(cfg, job.project), job.parallel_jobs)
     log_config(run.uri, run.run_id, cfg)
     outcome = run_pipeline(cfg, job.directory, job.project / CACHE_DIR)
     paths = outcome.paths
@@ -259,6 +261,17 @@ def _run_pipeline(cfg: Config, job: Job, run: _Run, result: JobResult) -> JobRes
         tags["rarewatch.degenerate"] = ",".join(f.code for f in figures["degenerate"])
     log_results(run.uri, run.run_id, cfg, paths, tags, model_reused=outcome.model_reused)
     return result.model_copy(update=figures)
+
+
+def within_thread_budget(cfg: Config, jobs: int) -> Config:
+    """`cfg` with trainer.num_threads capped so that `jobs` parallel jobs use no more threads than cores;
+    the BLAS/OpenMP pools (scikit-learn, PyOD, numpy) get the same cap."""
+    threads = threads_per_job(cfg.trainer.num_threads, jobs, available_cores())
+    limit_threads(threads)
+    if threads == cfg.trainer.num_threads:
+        return cfg
+    log.info("trainer.num_threads=%d capped to %d: %d jobs run at once", cfg.trainer.num_threads, threads, jobs)
+    return cfg.model_copy(update={"trainer": cfg.trainer.model_copy(update={"num_threads": threads})})
 
 
 def _failed(result: JobResult, exc: Exception, job: Job) -> JobResult:
@@ -409,6 +422,7 @@ def _app(cfg: DictConfig) -> float | None:
         directory=Path(hc.runtime.output_dir),
         project=project,
         sweep_dir=(project / str(hc.sweep.dir)).resolve() if multirun else None,
+        parallel_jobs=parallel_jobs(hc.launcher.get("n_jobs"), available_cores()) if multirun else 1,
     )
     result = run_job(cfg, job)
     if not multirun:
