@@ -95,8 +95,9 @@ class TorchDetector(Detector):
         import torch
 
         net = self._trained_net()
-        x = torch.from_numpy(np.ascontiguousarray(rows.x, dtype=np.float32))
-        with torch.no_grad():
+        x = torch.from_numpy(np.ascontiguousarray(rows.x, dtype=np.float32))  # no copy when already float32
+        # inference_mode: no autograd bookkeeping at all (no_grad still versions every tensor).
+        with torch.inference_mode():
             out = [per_batch(net, x[start : start + SCORE_BATCH]) for start in range(0, len(x), SCORE_BATCH)]
         return torch.cat(out).numpy() if out else np.empty(0, dtype=np.float32)
 
