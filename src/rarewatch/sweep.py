@@ -13,7 +13,8 @@ Without -m it is one run (outputs/<time>_<id>): the same job, with no parent run
 data stops it with one line, `rarewatch-sweep: error: <message>`, and exit code 2.
 
 Jobs share data and trained models through rarewatch.pipeline.inprocess's cache. For parallel jobs
-add `hydra/launcher=joblib hydra.launcher.n_jobs=2 trainer.num_threads=1`.
+add `hydra/launcher=joblib hydra.launcher.n_jobs=2`; each job then gets at most cores // n_jobs torch
+and BLAS threads (rarewatch.threads), whatever trainer.num_threads says.
 
 Why the control flow is unusual: Hydra turns an exception raised by a callback into a warning (so a
 sweep whose parent run could not be created used to run its jobs and exit 0), stops a multirun at the
