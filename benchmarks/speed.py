@@ -16,7 +16,8 @@ Training (dense AE 32-16-32, ReLU, Adam 1e-3, MSE, all epochs run, one torch thr
               (`pip install tensorflow-cpu==2.21.0`, best in a venv of its own: pass its python with
               --keras-python or RAREWATCH_KERAS_PYTHON); without it the column is skipped with a message.
 on the paper mill (conf/experiment/paper_mill_ae.yaml) and the normal rows of KDD 99's 10 % file
-(conf/experiment/kdd_ae.yaml), each the normal training rows the pipeline builds, at batch 64 and 1024.
+(conf/experiment/kdd_ae.yaml), each the normal training rows the pipeline builds, at batch 64 (the
+notebooks'), 256 (rarewatch's default) and 1024.
 
 Also: torch threads 1 vs 2, alone and beside a second training job; the LSTM families' windows/s at
 their default lookback; the wall time of a 3 x 3 layer x percentile sweep (3 models trained, 6
@@ -384,7 +385,7 @@ def training_table(args: argparse.Namespace, data: dict[str, Path], keras: str |
     for repeat in range(args.repeats):
         for name, path in data.items():
             epochs = args.epochs if name == "paper mill" else args.kdd_epochs
-            for batch in (64, 1024):
+            for batch in args.batches:
                 shift = repeat % len(impls)
                 for impl in impls[shift:] + impls[:shift]:  # a different order every repeat
                     spec = {"job": "train", "impl": impl, "data": str(path), "batch": batch, "epochs": epochs}
@@ -397,7 +398,7 @@ def training_table(args: argparse.Namespace, data: dict[str, Path], keras: str |
         "|---|---|---|---|---|---|",
     ]
     for name in data:
-        for batch in (64, 1024):
+        for batch in args.batches:
             bare = {r["repeat"]: r["samples_per_second"] for r in cells[(name, batch, "bare loop")]}
             for impl in impls:
                 runs = cells[(name, batch, impl)]
@@ -498,6 +499,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--epochs", type=int, default=10, help="epochs on the paper mill")
     parser.add_argument("--kdd-epochs", type=int, default=3, help="epochs on KDD 99 (5x the rows of the paper mill)")
+    parser.add_argument("--batches", type=int, nargs="+", default=[64, 256, 1024], help="256: the default")
     parser.add_argument("--lstm-epochs", type=int, default=2)
     parser.add_argument("--sweep-repeats", type=int, default=1, help="the sweep takes minutes: once by default")
     parser.add_argument("--keras-python", help="a python that imports tensorflow (default: $RAREWATCH_KERAS_PYTHON)")
