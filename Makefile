@@ -7,7 +7,7 @@ export DVC_NO_ANALYTICS := 1
 export MLFLOW_DISABLE_TELEMETRY := true
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: run setup pipeline test test-fast lint ui plots params dvc.yaml reproduce clean
+.PHONY: run setup pipeline test test-fast lint ui plots params dvc.yaml reproduce clean tracking-server
 
 run: setup pipeline
 
@@ -53,6 +53,11 @@ ui:
 	@$(BIN)/python -m rarewatch.ui
 	MLFLOW_SERVER_ENABLE_JOB_EXECUTION=false $(BIN)/mlflow ui --host 127.0.0.1 --port 5000 --workers 1 \
 		--backend-store-uri sqlite:///$(abspath mlflow.db)
+
+# A shared MLflow tracking server on PostgreSQL (Debian's postgresql package) on 127.0.0.1, until Ctrl-C;
+# it prints the URI to use. DIR keeps its database and artifacts between starts.
+tracking-server: setup
+	$(BIN)/python -m rarewatch.tracking_server $(or $(DIR),.rarewatch/tracking-server)
 
 plots: .dvc/plots/offline_template.html
 	$(BIN)/dvc plots show --out dvc_plots

@@ -129,7 +129,15 @@ def _rows(x: Any, y: Any = None, segment: Any = None) -> Any:
 def _trainer(threads: int) -> Any:
     from rarewatch.config import TrainerConfig
 
-    return TrainerConfig(accelerator="cpu", devices=1, num_threads=threads, deterministic=True, progress_bar=False)
+    return TrainerConfig(
+        accelerator="cpu",
+        devices=1,
+        strategy="auto",
+        precision="32-true",
+        num_threads=threads,
+        deterministic=True,
+        progress_bar=False,
+    )
 
 
 def _dense_config(batch: int, epochs: int) -> Any:

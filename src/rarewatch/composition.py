@@ -10,7 +10,20 @@ import sys
 from pathlib import Path
 from typing import Any
 
-CONF_DIR = Path(__file__).resolve().parents[2] / "conf"
+
+def _conf_dir() -> Path:
+    """The default Hydra config: conf/ of a checkout, or the copy an installed wheel ships as rarewatch/conf.
+
+    A checkout (and an editable install) has conf/ beside src/; a wheel has no checkout, so setup.py
+    packs conf/ into the package. Users of a wheel point Hydra at their own config with --config-dir.
+    """
+    packaged = Path(__file__).resolve().parent / "conf"
+    if (packaged / "config.yaml").is_file():
+        return packaged
+    return Path(__file__).resolve().parents[2] / "conf"
+
+
+CONF_DIR = _conf_dir()
 
 
 def compose(overrides: list[str] | None = None, conf_dir: Path = CONF_DIR) -> dict[str, Any]:

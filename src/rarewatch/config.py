@@ -266,12 +266,28 @@ class EvaluationConfig(Section):
     )
 
 
+# Lightning's strategies for one or more devices of one machine (multi-node runs are out of scope).
+TrainerStrategy = Literal["auto", "ddp", "ddp_spawn", "ddp_find_unused_parameters_true", "fsdp"]
+TrainerPrecision = Literal["32-true", "64-true", "16-mixed", "bf16-mixed", "16-true", "bf16-true"]
+
+
 class TrainerConfig(Section):
+    """Lightning's Trainer settings (conf/trainer/cpu|gpu|ddp.yaml)."""
+
     accelerator: Literal["cpu", "gpu", "cuda", "mps", "auto"]
     devices: int = Field(ge=1)
-    num_threads: int = Field(ge=1, description="torch intra-op threads per job; 1 unless measured otherwise")
+    strategy: TrainerStrategy
+    precision: TrainerPrecision  # 16-mixed on a CPU: Lightning itself uses bf16-mixed instead, with a warning
+    num_threads: int = Field(
+        ge=1, description="threads per job (torch, and OpenMP/BLAS under scikit-learn and PyOD); 1 unless measured"
+    )
     deterministic: bool
     progress_bar: bool
+
+    @property
+    def distributed(self) -> bool:
+        """One fit spread over several processes (one per device): DDP and its relatives."""
+        return self.devices > 1 or self.strategy != "auto"
 
 
 class TrackingConfig(Section):

@@ -87,3 +87,9 @@ class Paths:
     def run_info(self) -> Path:
         """The MLflow run the track stage logged (not a DVC output: its ids are new every run)."""
         return self.root / "metrics" / "run.json"
+
+    @property
+    def training_run(self) -> Path:
+        """The MLflow run the train stage opened for the model in models/ (rarewatch.recording; not a DVC
+        output either, so the outputs stay byte for byte the same)."""
+        return self.root / "metrics" / "training_run.json"

@@ -13,8 +13,11 @@ Without -m it is one run (outputs/<time>_<id>): the same job, with no parent run
 data stops it with one line, `rarewatch-sweep: error: <message>`, and exit code 2.
 
 Jobs share data and trained models through rarewatch.pipeline.inprocess's cache. For parallel jobs
-add `hydra/launcher=joblib hydra.launcher.n_jobs=2`; each job then gets at most cores // n_jobs torch
-and BLAS threads (rarewatch.threads), whatever trainer.num_threads says.
+add `hydra/launcher=joblib hydra.launcher.n_jobs=2 trainer.num_threads=1`, or
+`hydra/launcher=submitit_local` (submitit_slurm on a cluster). A distributed fit (trainer=ddp) is refused
+in a sweep whose launcher runs jobs at once (rarewatch.launchers). Jobs that run at once on this
+machine share its cores: each gets at most cores // (jobs at once) torch and BLAS threads
+(rarewatch.threads), whatever trainer.num_threads says.
 
 Why the control flow is unusual: Hydra turns an exception raised by a callback into a warning (so a
 sweep whose parent run could not be created used to run its jobs and exit 0), stops a multirun at the
@@ -48,8 +51,16 @@ from omegaconf import DictConfig, OmegaConf
 from pydantic import BaseModel
 
 from rarewatch.composition import CONF_DIR
-from rarewatch.config import Config, TrackingConfig, config_from_dict, validated, with_absolute_data_paths
+from rarewatch.config import (
+    Config,
+    TrackingConfig,
+    TrainerConfig,
+    config_from_dict,
+    validated,
+    with_absolute_data_paths,
+)
 from rarewatch.errors import ConfigError, RarewatchError
+from rarewatch.launchers import check_distributed_fit, launcher_name
 from rarewatch.sweep_results import JobResult, aggregate_table, build_table, print_table, table_text, write_result
 from rarewatch.threads import available_cores, limit_threads, parallel_jobs, threads_per_job
 from rarewatch.tracking import error_line
@@ -126,13 +137,14 @@ class Job:
     directory: Path  # the job's outputs (Hydra's output dir)
     project: Path  # where rarewatch-sweep was started: config paths, the cache and the default store
     sweep_dir: Path | None  # None for a single run
-    parallel_jobs: int = 1  # jobs the launcher runs at once (hydra.launcher.n_jobs of the joblib launcher)
+    launcher: dict[str, Any] | None = None  # Hydra's hydra.launcher node of a sweep (unresolved)
 
 
 @dataclass(frozen=True)
 class _Run:
     uri: str
     run_id: str
+    experiment_id: str
 
 
 def typed(cfg: DictConfig) -> Config:
@@ -178,6 +190,7 @@ def run_job(raw: DictConfig, job: Job) -> JobResult:
             result = _recorded_run(job, result, run)
             cfg = typed(raw)
             _check_same_store(cfg, sweep, job.project)
+            check_distributed_fit(cfg.trainer, job.launcher or {})
         result = _run_pipeline(cfg, job, run, result)
         end_run(run.uri, run.run_id, "FINISHED")
     except Exception as exc:
@@ -219,7 +232,7 @@ def _open_run(job: Job, uri: str, experiment: str, sweep: SweepInfo | None) -> _
         tags["rarewatch.sweep_id"] = sweep.sweep_id
     name = " ".join(job.overrides) or "defaults"
     run_id = start_run(uri, experiment_id, name, tags, parent_run_id=sweep.parent_run_id if sweep else None)
-    return _Run(uri, run_id)
+    return _Run(uri, run_id, experiment_id)
 
 
 def _recorded_run(job: Job, result: JobResult, run: _Run) -> JobResult:
@@ -243,12 +256,15 @@ def _check_same_store(cfg: Config, sweep: SweepInfo, project: Path) -> None:
 
 def _run_pipeline(cfg: Config, job: Job, run: _Run, result: JobResult) -> JobResult:
     from rarewatch.pipeline.inprocess import run_pipeline
+    from rarewatch.recording import RunRef, add_curves, recording_into, training_run_of
     from rarewatch.sweep_results import finished_figures
     from rarewatch.tracking import log_config, log_results
 
-    cfg = within_thread_budget(with_absolute_data_paths(cfg, job.project), job.parallel_jobs)
+    cfg = within_thread_budget(with_absolute_data_paths(cfg, job.project), local_parallel_jobs(job.launcher))
     log_config(run.uri, run.run_id, cfg)
-    outcome = run_pipeline(cfg, job.directory, job.project / CACHE_DIR)
+    # A model trained by this job streams its curves into the job's run.
+    with recording_into(RunRef(run.uri, run.experiment_id, run.run_id)):
+        outcome = run_pipeline(cfg, job.directory, job.project / CACHE_DIR)
     paths = outcome.paths
     figures = finished_figures(
         json.loads(paths.eval_metrics.read_text()),
@@ -261,7 +277,23 @@ def _run_pipeline(cfg: Config, job: Job, run: _Run, result: JobResult) -> JobRes
     if figures["degenerate"]:
         tags["rarewatch.degenerate"] = ",".join(f.code for f in figures["degenerate"])
     log_results(run.uri, run.run_id, cfg, paths, tags, model_reused=outcome.model_reused)
+    if outcome.model_reused:  # the curves of the job (of this or an earlier sweep) that trained it
+        add_curves(run.uri, run.run_id, paths, training_run_of(run.uri, run.experiment_id, paths))
+    if cfg.tracking.log_model:  # each job's detector as an MLflow model, for rarewatch-register (docs/serving.md)
+        from rarewatch.serving.logged_model import log_served_model
+
+        log_served_model(run.uri, run.run_id, cfg, paths)
     return result.model_copy(update=figures)
+
+
+def local_parallel_jobs(launcher: dict[str, Any] | None) -> int:
+    """How many jobs share this machine's cores at once under a sweep's launcher (None: a single run)."""
+    name = launcher_name(launcher or {})
+    if name == "JoblibLauncher":
+        return parallel_jobs((launcher or {}).get("n_jobs"), available_cores())
+    if name == "LocalLauncher":  # submitit's local executor starts every job at once
+        return available_cores()
+    return 1  # basic: one job at a time; SLURM: each job on an allocation of its own
 
 
 def within_thread_budget(cfg: Config, jobs: int) -> Config:
@@ -319,6 +351,13 @@ def start_sweep(config: DictConfig, project: Path) -> SweepInfo:
     # overrides complete it (say, data.path=a.csv,b.csv).
     raw_tracking = OmegaConf.to_container(config.tracking, resolve=True)
     tracking: TrackingConfig = validated(TrackingConfig, raw_tracking, prefix="tracking.")
+    if not _sweeps_over(config.hydra.overrides.task, "trainer"):
+        # Every job has the base trainer (Hydra composed it with the overrides that are not swept): a
+        # refused DDP sweep stops here, before any job. A sweep over trainer settings is checked job by job.
+        trainer: TrainerConfig = validated(
+            TrainerConfig, OmegaConf.to_container(config.trainer, resolve=True), prefix="trainer."
+        )
+        check_distributed_fit(trainer, OmegaConf.to_container(config.hydra.launcher, resolve=False))
     uri = resolve_uri(tracking.uri, project)
     experiment_id = ensure_store(uri, tracking.experiment, project)
     sweep_id = os.environ.get(SWEEP_ID_ENV) or secrets.token_hex(3)
@@ -337,6 +376,14 @@ def start_sweep(config: DictConfig, project: Path) -> SweepInfo:
         write_json(info.model_dump(), sweep_dir / SWEEP_FILE)
     log.info("sweep %s: MLflow parent run %s in %s", _shown(sweep_dir, project), parent, uri)
     return info
+
+
+def _sweeps_over(overrides: list[str], group: str) -> bool:
+    """Whether any override sweeps a value (a,b or range(...)) of `group` or of a key inside it."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    parsed = OverridesParser.create().parse_overrides(list(overrides))
+    return any(o.is_sweep_override() and o.key_or_group.split(".")[0] == group for o in parsed)
 
 
 @dataclass(frozen=True)
@@ -423,7 +470,7 @@ def _app(cfg: DictConfig) -> float | None:
         directory=Path(hc.runtime.output_dir),
         project=project,
         sweep_dir=(project / str(hc.sweep.dir)).resolve() if multirun else None,
-        parallel_jobs=parallel_jobs(hc.launcher.get("n_jobs"), available_cores()) if multirun else 1,
+        launcher=OmegaConf.to_container(hc.launcher, resolve=False) if multirun else None,
     )
     result = run_job(cfg, job)
     if not multirun:

@@ -56,15 +56,22 @@ def test_two_experiments_compare_in_exp_show_metrics_diff_and_plots_diff(repo_co
     assert (tmp_path / "plots" / "index.html").is_file(), plots.stdout
 
 
-def test_a_temporary_experiment_runs_its_own_snapshot_of_the_code(repo_copy: Path) -> None:
-    """`dvc exp run --temp` (and --queue) run in a copy of the repository: the stages must import that
-    copy's src/, not the editable install of the workspace."""
+def test_a_queued_experiment_runs_its_own_snapshot_and_logs_to_the_workspace_store(repo_copy: Path) -> None:
+    """`dvc exp run --queue` (and --temp) run in a copy of the repository: the stages must import the code
+    queued with the experiment, not the workspace's (nor the editable install), and the MLflow run must
+    land in the workspace's mlflow.db (DVC_ROOT), not in the copy DVC deletes afterwards."""
+    from mlflow import MlflowClient
+
     summary = repo_copy / "src/rarewatch/stages/summary.py"
     original = summary.read_text()
     summary.write_text(
         original.replace('"degenerate": len(flags),', '"degenerate": len(flags),\n        "snapshot": 1,')
     )
-    env = {"MLFLOW_TRACKING_URI": f"sqlite:///{repo_copy / 'mlflow.db'}"}
-    sh(["dvc", "exp", "run", "--temp", "-n", "snap", *FAST], repo_copy, env=env)
-    summary.write_text(original)
+    sh(["dvc", "exp", "run", "--queue", "-n", "snap", *FAST], repo_copy)
+    summary.write_text(original)  # the workspace moves on before the queued experiment runs
+    sh(["dvc", "exp", "run", "--run-all"], repo_copy)
     assert _exp_metrics(repo_copy)["snap"]["data"].get("snapshot") == 1
+    client = MlflowClient(f"sqlite:///{repo_copy / 'mlflow.db'}")
+    runs = client.search_runs([client.get_experiment_by_name("rarewatch").experiment_id])
+    assert [r.info.run_name for r in runs] == ["dense_ae · synthetic · snap"]
+    assert runs[0].data.tags["rarewatch.record"] == "complete"

@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 from tests.integration.conftest import BIN, sh
+from tests.integration.dvc_remote import assert_push_pull_round_trip
 
 pytestmark = pytest.mark.slow
 
@@ -19,7 +20,7 @@ def stages_run(output: str) -> list[str]:
     return re.findall(r"Running stage '(\w+)'", output)
 
 
-def test_repro_tracks_and_reruns_only_what_changed(repo_copy: Path) -> None:
+def test_repro_tracks_and_reruns_only_what_changed(repo_copy: Path, tmp_path: Path) -> None:
     committed_summary = (repo_copy / "metrics/summary.json").read_text()
     first = sh(["dvc", "repro"], repo_copy)
     # Every stage runs; summary only if its inputs differ from the committed run's, since its output,
@@ -94,7 +95,17 @@ def test_repro_tracks_and_reruns_only_what_changed(repo_copy: Path) -> None:
     assert "mlflow.source.git.commit" in run.data.tags
     artifacts = {a.path for a in client.list_artifacts(run.info.run_id, "plots")}
     assert {"plots/roc_pr.png", "plots/confusion.png", "plots/scores.png", "plots/cost_curve.png"} <= artifacts
-    assert {a.path for a in client.list_artifacts(run.info.run_id, "model")} >= {"model/weights.pt", "model/card.json"}
+    files = {a.path for a in client.list_artifacts(run.info.run_id, "model_files")}
+    assert files >= {"model_files/weights.pt", "model_files/card.json"}
+    # The chosen detector as an MLflow model (rarewatch.serving): one logged model, named "model".
+    assert len(run.outputs.model_outputs) == 1
+    assert client.get_logged_model(run.outputs.model_outputs[0].model_id).name == "model"
+    # The train stage opened this run and streamed the curves into it; track completed it. Only files the
+    # pipeline itself rewrote (dvc.lock) differ from the commit, so the source is clean.
+    assert run.info.run_name == "dense_ae · synthetic · workspace"
+    assert run.data.tags["rarewatch.record"] == "complete" and run.data.tags["git.dirty"] == "false"
+    assert len(client.get_metric_history(run.info.run_id, "epoch.train_loss")) > 1
+    assert {i.tags[0].value for i in run.inputs.dataset_inputs} == {"training", "validation", "testing"}
 
     # A fresh run reproduces the committed dvc.lock: every hash but the wall-clock file's.
     check = sh([str(BIN / "python"), "-m", "rarewatch.pipeline.lockcheck"], repo_copy)
@@ -103,6 +114,9 @@ def test_repro_tracks_and_reruns_only_what_changed(repo_copy: Path) -> None:
     # Nothing changed: only the input check runs (always), and nothing after it.
     again = sh(["dvc", "repro"], repo_copy)
     assert stages_run(again.stdout) == ["validate"]
+
+    # data/ and models/ on a DVC remote: pushed, pulled into a fresh clone, nothing to recompute there.
+    assert_push_pull_round_trip(repo_copy, tmp_path)
 
     # Editing a module reruns exactly the stages that can import it.
     (repo_copy / "src/rarewatch/evaluation/metrics.py").write_text(
@@ -124,9 +138,14 @@ def test_repro_tracks_and_reruns_only_what_changed(repo_copy: Path) -> None:
     assert json.loads((repo_copy / "metrics/cost.json").read_text())["cost_matrix"]["fp"] == 20.0
     runs = client.search_runs([run.info.experiment_id])
     assert len(runs) == 2
+    # A complete run of its own, linked to the run that trained the model it kept, with its curves.
+    rerun = client.get_run(json.loads((repo_copy / "metrics/run.json").read_text())["run_id"])
+    assert rerun.data.tags["rarewatch.training_run_id"] == run.info.run_id
+    assert len(client.get_metric_history(rerun.info.run_id, "epoch.train_loss")) > 1
+    assert "cost.test_cost" in rerun.data.metrics and rerun.inputs.dataset_inputs
 
     # `dvc exp run -S` composes conf/ into params.yaml (Hydra) and reruns after train only.
-    exp = sh(["dvc", "exp", "run", "-S", "threshold.percentile=99"], repo_copy)
+    exp = sh(["dvc", "exp", "run", "-n", "p99", "-S", "threshold.percentile=99"], repo_copy)
     assert stages_run(exp.stdout) in (
         ["validate", "evaluate", "summary", "track"],
         ["validate", "evaluate", "cost", "summary", "track"],
@@ -134,3 +153,6 @@ def test_repro_tracks_and_reruns_only_what_changed(repo_copy: Path) -> None:
     composed = yaml.safe_load((repo_copy / "params.yaml").read_text())
     assert composed["threshold"]["percentile"] == 99.0
     assert composed["cost"]["fp"] == 5.0  # recomposed from conf/, so the hand edit above is gone
+    # The run is named after the experiment (DVC_EXP_NAME).
+    named = client.get_run(json.loads((repo_copy / "metrics/run.json").read_text())["run_id"])
+    assert named.info.run_name == "dense_ae · synthetic · p99"

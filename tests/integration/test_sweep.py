@@ -58,3 +58,15 @@ def test_sweep_2x2_nests_runs_and_reuses_models(tmp_path: Path) -> None:
     ]
     assert parents[0].info.status == "FINISHED"
     assert parents[0].data.metrics["best_val_cost"] == min(r["val_cost"] for r in results)
+    # Curves stream into the job that trains; a job that reused the model has them copied from that job.
+    ids = {r.info.run_id for r in trained}
+    for r in children:
+        assert [m.step for m in client.get_metric_history(r.info.run_id, "epoch.train_loss")] == [0, 1]
+        assert {i.tags[0].value for i in r.inputs.dataset_inputs} == {"training", "validation", "testing"}
+        if r.data.tags["rarewatch.model"] == "reused":
+            assert r.data.tags["rarewatch.training_run_id"] in ids
+    # Every job logged its detector as an MLflow model; rarewatch-register would pick the sweep's best.
+    assert all(len(client.get_run(r.info.run_id).outputs.model_outputs) == 1 for r in children)
+    from rarewatch.serving.register import best_run
+
+    assert best_run(client, "rarewatch").val_cost == min(r["val_cost"] for r in results)

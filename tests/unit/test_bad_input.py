@@ -10,10 +10,10 @@ import pytest
 
 from rarewatch.config import config_from_dict, load_config
 from rarewatch.errors import ConfigError, DataError
+from rarewatch.models.encoded import to_rows
 from rarewatch.models.registry import resolve
 from rarewatch.paths import Paths
 from rarewatch.stages import features, ingest, label_shift, preprocess, split, train
-from rarewatch.stages.train import to_rows
 from tests.stage_faults import (
     assert_one_line_error,
     leftovers,

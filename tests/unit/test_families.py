@@ -218,7 +218,15 @@ def test_gradient_boosting_needs_both_classes(small_config, small_splits):
 
 PYOD_FAMILIES = ["ecod", "copod", "knn", "lof"]
 NEIGHBOUR_FAMILIES = ["knn", "lof"]
-_TRAINER = TrainerConfig(accelerator="cpu", devices=1, num_threads=1, deterministic=True, progress_bar=False)
+_TRAINER = TrainerConfig(
+    accelerator="cpu",
+    devices=1,
+    strategy="auto",
+    precision="32-true",
+    num_threads=1,
+    deterministic=True,
+    progress_bar=False,
+)
 
 
 def test_seeded_rows_are_a_capped_seeded_subsample_in_order():
@@ -297,8 +305,8 @@ def test_ecdf_scoring_leaves_the_fitted_model_as_it_was(small_config, small_spli
 
 @pytest.mark.parametrize("name", PYOD_FAMILIES)
 def test_trusted_types_are_exactly_what_saved_pyod_models_need(tmp_path, name):
-    # sklearn's neighbour search picks a KD tree for few features and brute force for many: the
-    # trusted list must cover both, and hold nothing a saved model never asks for.
+    # Few features and many: the trusted list must cover what a saved model asks for at either width
+    # (kNN and LOF search by brute force, so no search tree at all), and nothing more.
     import skops.io
 
     cls = family(name)

@@ -8,11 +8,14 @@ import pytest
 
 from rarewatch.errors import ConfigError, DataError
 from rarewatch.tracking import (
+    RUN_NAME_LIMIT,
+    artifact_location,
     end_run,
     ending_run,
     ensure_store,
     error_line,
     running_children,
+    short_run_name,
     sqlite_file,
     start_run,
 )
@@ -116,3 +119,17 @@ def test_the_ui_link_opens_the_runs_table_of_the_model_training_view():
         "http://127.0.0.1:5000/#/experiments/3/runs?workflowType=machine_learning"
     )
     assert runs_table_url("http://h:1", None).endswith("/#/experiments?workflowType=machine_learning")
+
+
+def test_a_tracking_server_keeps_its_own_artifact_store(tmp_path: Path):
+    # A server (mlflow server --serve-artifacts) chooses; a local store gets <root>/mlartifacts.
+    assert artifact_location("http://127.0.0.1:5000", tmp_path) is None
+    assert artifact_location("https://mlflow.example.org", tmp_path) is None
+    assert artifact_location(f"sqlite:///{tmp_path}/mlflow.db", tmp_path) == (tmp_path / "mlartifacts").as_uri()
+
+
+def test_run_names_fit_mlflows_column():
+    assert short_run_name("model.hidden_dims=[8,4,8]") == "model.hidden_dims=[8,4,8]"
+    long = "x" * 300
+    assert len(short_run_name(long)) == RUN_NAME_LIMIT == 250
+    assert short_run_name(long).endswith("…") and short_run_name("y" * 250) == "y" * 250

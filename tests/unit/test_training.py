@@ -10,7 +10,15 @@ from rarewatch.models.batches import Batches
 from rarewatch.models.lightning_modules import ReconstructionModule
 from rarewatch.models.training import EarlyStopping, fit_module
 
-TRAINER = TrainerConfig(accelerator="cpu", devices=1, num_threads=1, deterministic=True, progress_bar=False)
+TRAINER = TrainerConfig(
+    accelerator="cpu",
+    devices=1,
+    strategy="auto",
+    precision="32-true",
+    num_threads=1,
+    deterministic=True,
+    progress_bar=False,
+)
 
 
 def test_unshuffled_batches_are_views_in_order():
@@ -123,3 +131,22 @@ def test_the_same_seed_gives_the_same_history_and_weights():
     assert a.history == b.history
     for (name, p), q in zip(first.net.state_dict().items(), second.net.state_dict().values(), strict=True):
         assert torch.equal(p, q), name
+
+
+def test_only_what_the_lean_loop_cannot_do_goes_to_lightning():
+    from rarewatch.models.training import needs_lightning
+
+    assert not needs_lightning(TRAINER)
+    for change in ({"strategy": "ddp"}, {"devices": 2}, {"precision": "bf16-mixed"}):
+        assert needs_lightning(TRAINER.model_copy(update=change)), change
+
+
+def test_a_lightning_fit_keeps_the_same_report_and_logger(monkeypatch):
+    import rarewatch.models.training as training
+
+    monkeypatch.setattr(training, "needs_lightning", lambda trainer: True)
+    module, _, report = _fit(patience=0, max_epochs=3)
+    assert report.epochs == 3 and [row["epoch"] for row in report.history] == [0, 1, 2]
+    assert {"train_loss", "val_loss"} <= set(report.history[-1])
+    assert report.extra["best_epoch"] == min(report.history, key=lambda row: row["val_loss"])["epoch"]
+    assert not module.net.training

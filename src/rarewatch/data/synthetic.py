@@ -18,7 +18,6 @@ import string
 import numpy as np
 import pandas as pd
 from pydantic import Field, field_validator, model_validator
-from scipy.signal import lfilter
 
 from rarewatch.errors import ConfigError
 from rarewatch.section import Section
@@ -128,6 +127,8 @@ def _latent_factors(rng: np.random.Generator, n_rows: int, n_latent: int) -> np.
     innov = rng.standard_normal((n_rows, n_latent)) * np.sqrt(1.0 - phi**2)
     innov[0] = rng.standard_normal(n_latent)
     out = np.empty((n_rows, n_latent))
+    from scipy.signal import lfilter  # here, not at the top: every stage imports this module via config
+
     for j in range(n_latent):  # loop over factors only; lfilter runs the recursion in C
         out[:, j] = lfilter([1.0], [1.0, -phi[j]], innov[:, j])
     return out
@@ -224,6 +225,8 @@ def generate(cfg: SyntheticConfig) -> pd.DataFrame:
     grade_offsets = rng.normal(0.0, _GRADE_OFFSET_STD, size=(cfg.n_grades, c))
     grade_idx = _grades(rng, n, cfg.n_grades, cfg.grade_block_rows)
     drift_steps = rng.normal(0.0, cfg.drift_std, size=(n, c))
+    from scipy.signal import lfilter
+
     drift = lfilter([1.0], [1.0, -_DRIFT_PHI], drift_steps, axis=0)
     noise = rng.normal(0.0, cfg.noise_std, size=(n, c))
     x = latent @ loadings.T + base_offset + grade_offsets[grade_idx] + drift + noise

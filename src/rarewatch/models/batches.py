@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import torch
+from torch.utils.data import BatchSampler, DataLoader, Dataset, RandomSampler, SequentialSampler
 
 
 class Batches:
@@ -29,6 +30,7 @@ class Batches:
         self.tensors = tensors
         self.batch_size = batch_size
         self.shuffle = shuffle
+        self.seed = seed
         self.generator = torch.Generator().manual_seed(seed)
 
     @property
@@ -53,5 +55,30 @@ class Batches:
         """The same batches with the tensors on `device` (the generator, and so the order, is kept)."""
         moved = Batches.__new__(Batches)
         moved.tensors = tuple(t.to(device) for t in self.tensors)
-        moved.batch_size, moved.shuffle, moved.generator = self.batch_size, self.shuffle, self.generator
+        moved.batch_size, moved.shuffle, moved.seed = self.batch_size, self.shuffle, self.seed
+        moved.generator = self.generator
         return moved
+
+    def loader(self) -> DataLoader:
+        """The same batches as a DataLoader, for lightning.Trainer (which wraps its sampler for DDP)."""
+        data = _TensorBatches(*self.tensors)
+        sampler = (
+            RandomSampler(data, generator=torch.Generator().manual_seed(self.seed))
+            if self.shuffle
+            else SequentialSampler(data)
+        )
+        return DataLoader(data, sampler=BatchSampler(sampler, self.batch_size, drop_last=False), batch_size=None)
+
+
+class _TensorBatches(Dataset):
+    """A dataset whose items are whole batches: indexed by a list of row numbers."""
+
+    def __init__(self, *tensors: torch.Tensor) -> None:
+        self.tensors = tensors
+
+    def __len__(self) -> int:
+        return len(self.tensors[0])
+
+    def __getitem__(self, index: list[int]) -> tuple[torch.Tensor, ...]:
+        idx = torch.as_tensor(index)
+        return tuple(t[idx] for t in self.tensors)

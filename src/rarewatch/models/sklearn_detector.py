@@ -90,7 +90,8 @@ class SklearnDetector(Detector):
 
     def fit(self, train: Rows, val: Rows) -> FitReport:
         start = time.perf_counter()
-        used = self._fit_estimator(train)
+        with self._threads():
+            used = self._fit_estimator(train)
         return FitReport(
             train_rows=used, val_rows=len(val), seconds=time.perf_counter() - start, extra=self._fit_extra()
         )
@@ -99,7 +100,19 @@ class SklearnDetector(Detector):
         return {}
 
     def score(self, rows: Rows) -> np.ndarray:
-        return np.asarray(self._score_estimator(rows.x), dtype=np.float64)
+        with self._threads():
+            return np.asarray(self._score_estimator(rows.x), dtype=np.float64)
+
+    def _threads(self) -> Any:
+        """OpenMP and BLAS held to the job's thread budget (trainer.num_threads).
+
+        Left alone, scikit-learn's histogram boosting takes every core, and its parallel sums then
+        depend on how threads were scheduled: two fits with one seed gave different trees under load.
+        One budget also keeps parallel sweep jobs from oversubscribing the machine.
+        """
+        from threadpoolctl import threadpool_limits
+
+        return threadpool_limits(limits=self.trainer_config.num_threads)
 
     def _save_state(self, directory: Path) -> None:
         import skops.io

@@ -13,19 +13,27 @@ What Lightning gave and the loop keeps: seeding (`lightning.seed_everything`), e
 a strictly lower value, or at once on a non-finite one), the best epoch's weights restored at the
 end (an in-memory checkpoint), and per-epoch figures sent to a Lightning logger (`logger`, e.g.
 `lightning.pytorch.loggers.MLFlowLogger`) through its `log_metrics(metrics, step=epoch)`. The
-loop never finalizes the logger: whoever made it owns its run.
+loop never finalizes the logger: whoever made it owns its run. Without `logger`, the logger the
+caller installed with `rarewatch.models.curves.streaming_to` (the train stage's MLflow run) gets them.
+
+A trainer section the lean loop does not cover (a distributed `strategy`, more than one device, or a
+`precision` other than 32-true) is fitted by `lightning.Trainer` instead (`fit_with_lightning`),
+with the same history, early stopping, best weights and logger.
 """
 
 from __future__ import annotations
 
+import copy
 import logging
 import math
 import time
-from typing import TYPE_CHECKING
+import warnings
+from typing import TYPE_CHECKING, Any
 
 import lightning as L
 import torch
 
+from rarewatch.models import curves
 from rarewatch.models.base import FitReport
 
 if TYPE_CHECKING:
@@ -89,6 +97,20 @@ def fit_module(
     Per-epoch rows ({"epoch", "train_loss", "val_loss", ...}) go to the report's history and, when
     given, to `logger`. The net ends on the CPU, in eval mode.
     """
+    if logger is None:
+        logger = curves.logger() or None
+    if needs_lightning(trainer):
+        return fit_with_lightning(
+            module,
+            train,
+            val,
+            max_epochs=max_epochs,
+            patience=patience,
+            trainer=trainer,
+            train_samples=train_samples,
+            val_samples=val_samples,
+            logger=logger,
+        )
     if trainer.deterministic:
         torch.use_deterministic_algorithms(True)
     device = device_for(trainer.accelerator)
@@ -141,4 +163,95 @@ def fit_module(
         samples_per_second=train_samples * epochs / seconds if seconds > 0 else None,
         history=rows,
         extra={"monitor": module.monitor, "best_epoch": stopper.best_epoch, "best_value": stopper.best},
+    )
+
+
+def needs_lightning(trainer: TrainerConfig) -> bool:
+    """Whether a trainer section asks for what only lightning.Trainer does (DDP, several devices, AMP)."""
+    return trainer.strategy != "auto" or trainer.devices > 1 or trainer.precision != "32-true"
+
+
+def trainer_arguments(trainer: TrainerConfig) -> dict[str, object]:
+    """The L.Trainer arguments a trainer section sets (conf/trainer/*.yaml)."""
+    return {
+        "accelerator": trainer.accelerator,
+        "devices": trainer.devices,
+        "strategy": trainer.strategy,
+        "precision": trainer.precision,
+        "deterministic": trainer.deterministic,
+        "enable_progress_bar": trainer.progress_bar,
+    }
+
+
+class History(L.Callback):
+    """Per-epoch figures, and the weights of the best epoch by `monitor` (restored after fit)."""
+
+    def __init__(self, monitor: str) -> None:
+        self.monitor = monitor
+        self.rows: list[dict[str, float]] = []
+        self.best_value = float("inf")
+        self.best_state: dict[str, torch.Tensor] | None = None
+        self.best_epoch = -1
+
+    def on_train_epoch_end(self, trainer: L.Trainer, module: L.LightningModule) -> None:
+        metrics = {k: float(v) for k, v in trainer.callback_metrics.items()}
+        self.rows.append({"epoch": trainer.current_epoch, **metrics})
+        value = metrics.get(self.monitor, metrics.get("train_loss", float("inf")))
+        if value < self.best_value:
+            self.best_value = value
+            self.best_epoch = trainer.current_epoch
+            self.best_state = copy.deepcopy(module.net.state_dict())
+
+
+def fit_with_lightning(
+    module: SharedStepModule,
+    train: Batches,
+    val: Batches,
+    *,
+    max_epochs: int,
+    patience: int,
+    trainer: TrainerConfig,
+    train_samples: int,
+    val_samples: int,
+    logger: Any = None,
+) -> FitReport:
+    """The same fit through lightning.Trainer, for the trainer sections the lean loop does not cover."""
+    from lightning.pytorch.callbacks import EarlyStopping as LightningEarlyStopping
+
+    history = History(module.monitor)
+    callbacks: list[L.Callback] = [history]
+    if patience > 0:
+        callbacks.append(LightningEarlyStopping(module.monitor, patience=patience, mode="min"))
+    fitter = L.Trainer(
+        **trainer_arguments(trainer),  # type: ignore[arg-type]
+        max_epochs=max_epochs,
+        callbacks=callbacks,
+        logger=logger if logger is not None else False,
+        enable_checkpointing=False,
+        enable_model_summary=False,
+        num_sanity_val_steps=0,
+    )
+    with warnings.catch_warnings():
+        # In-memory batches need no worker processes; Lightning's hint about them is noise here.
+        warnings.filterwarnings("ignore", message=".*does not have many workers.*")
+        # Lightning 2.6 trips over its own deprecation (LeafSpec) inside fit; not ours to fix.
+        warnings.filterwarnings("ignore", message=".*LeafSpec.*is deprecated.*")
+        # Curves are logged per epoch only, so the per-step logging interval does not apply.
+        warnings.filterwarnings("ignore", message=".*smaller than the logging interval.*")
+        start = time.perf_counter()
+        fitter.fit(module, train.loader(), val.loader())
+        seconds = time.perf_counter() - start
+    if history.best_state is not None:
+        module.net.load_state_dict(history.best_state)
+    module.to("cpu")
+    module.net.eval()
+    epochs = len(history.rows)
+    return FitReport(
+        train_rows=train_samples,
+        val_rows=val_samples,
+        seconds=seconds,
+        epochs=epochs,
+        samples_per_second=train_samples * epochs / seconds if seconds > 0 else None,
+        history=history.rows,
+        extra={"monitor": module.monitor, "best_epoch": history.best_epoch, "best_value": history.best_value},
     )

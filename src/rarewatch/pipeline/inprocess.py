@@ -155,8 +155,9 @@ def run_pipeline(cfg: Config, job_root: Path, cache_root: Path) -> PipelineResul
     _link(Paths(data_dir).split("train").parent, job.split("train").parent)
     _link(Paths(model_dir).model_dir, job.model_dir)
     job.train_metrics.parent.mkdir(parents=True, exist_ok=True)
-    for metrics in (Paths(model_dir).train_metrics, Paths(model_dir).timings):
-        shutil.copyfile(metrics, job.root / metrics.relative_to(model_dir))
+    for metrics in (Paths(model_dir).train_metrics, Paths(model_dir).timings, Paths(model_dir).training_run):
+        if metrics.exists():  # training_run.json: only when the model was trained in an MLflow run
+            shutil.copyfile(metrics, job.root / metrics.relative_to(model_dir))
     _run("evaluate", cfg, job)
     _run("cost", cfg, job)
     _run("summary", cfg, job)

@@ -77,6 +77,8 @@ STAGES: tuple[StageSpec, ...] = (
             "model",
             "trainer.accelerator",
             "trainer.devices",
+            "trainer.strategy",
+            "trainer.precision",
             "trainer.num_threads",
             "trainer.deterministic",
             "data.categorical_columns",
@@ -88,7 +90,9 @@ STAGES: tuple[StageSpec, ...] = (
         ),
         deps=(REL.split("train").parent,),
         outs=(REL.model_dir, REL.train_metrics, REL.timings),
-        untracked=("trainer.progress_bar",),
+        # What the train stage's MLflow run is named and where it goes (rarewatch.recording): no output
+        # depends on them.
+        untracked=("trainer.progress_bar", "tracking.uri", "tracking.experiment", "data.name"),
     ),
     StageSpec(
         "evaluate",
@@ -115,13 +119,16 @@ STAGES: tuple[StageSpec, ...] = (
     ),
     # The headline figures DVC compares (exp show, metrics diff): small, git-tracked, one per experiment.
     StageSpec("summary", params=(), deps=(REL.eval_metrics, REL.cost_metrics), metrics=(REL.summary,)),
-    # Logs the whole config, so it reads every section; its only output is the MLflow run (run.json is
-    # a pointer to it, new every time, so not a DVC output).
+    # Logs the whole config, so it reads every section, and the splits as dataset inputs; its only output
+    # is the MLflow run (run.json is a pointer to it, new every time, so not a DVC output).
     StageSpec(
         "track",
         params=SECTIONS,
         deps=(
+            REL.validated,
             REL.raw.parent,
+            REL.processed.parent,  # the served model's input columns and example rows (rarewatch.serving)
+            REL.split("train").parent,
             REL.model_dir,
             REL.train_metrics,
             REL.timings,

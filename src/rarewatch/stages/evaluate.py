@@ -38,8 +38,8 @@ from rarewatch.evaluation.smoothing import Smoother
 from rarewatch.evaluation.smoothing import choose as choose_smoother
 from rarewatch.evaluation.thresholds import max_f1_threshold, min_cost_threshold, percentile_threshold
 from rarewatch.models.base import Detector, Rows
+from rarewatch.models.encoded import load, to_rows
 from rarewatch.paths import Paths
-from rarewatch.stages.train import load, to_rows
 
 log = logging.getLogger("rarewatch.evaluate")
 

@@ -1,4 +1,4 @@
-"""Stage track: record this pipeline execution as one MLflow run (see rarewatch.tracking)."""
+"""Stage track: record this pipeline execution as one complete MLflow run (see rarewatch.recording)."""
 
 from __future__ import annotations
 
@@ -7,15 +7,23 @@ import logging
 from rarewatch.artifacts import write_json
 from rarewatch.config import Config
 from rarewatch.paths import Paths
-from rarewatch.tracking import log_pipeline_run
+from rarewatch.recording import complete_run
+from rarewatch.serving.logged_model import log_served_model
 
 log = logging.getLogger("rarewatch.track")
 
 
 def execute(cfg: Config, paths: Paths) -> None:
-    info = log_pipeline_run(cfg, paths, tracking_root=paths.root)
+    def served_model(uri: str, run_id: str, experiment_id: str) -> dict[str, str]:
+        if not cfg.tracking.log_model:
+            return {}
+        # the chosen detector as an MLflow model (docs/serving.md)
+        return {"model_uri": log_served_model(uri, run_id, cfg, paths, experiment_id)}
+
+    info = complete_run(cfg, paths, also=served_model)
     write_json(info, paths.run_info)
-    log.info("MLflow run %s in %s", info["run_id"], info["tracking_uri"])
+    trained_by = f" (model trained in run {info['training_run_id']})" if "training_run_id" in info else ""
+    log.info("MLflow run %s in %s%s", info["run_id"], info["tracking_uri"], trained_by)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -5,6 +5,9 @@ model.json (family, seed and the model config it was trained with), the family's
 net.json, or estimator.skops), encoder.json (imputer, scaler, one-hot) and card.json (what it is).
 Nothing in models/ depends on the clock, so the same config gives the same files; wall-clock figures
 go to metrics/timings.json.
+
+The stage records into an MLflow run (rarewatch.recording): the curves stream into it during the fit,
+and metrics/training_run.json, beside the outputs, points to it for the track stage.
 """
 
 from __future__ import annotations
@@ -17,14 +20,15 @@ from typing import Any
 import pandas as pd
 
 from rarewatch.artifacts import atomic_dir, read_parquet, write_json
-from rarewatch.config import Config, FamilyConfig, TrainerConfig
+from rarewatch.config import Config, FamilyConfig
 from rarewatch.data.encoding import Encoder
-from rarewatch.data.schema import LABEL, TIME, series_codes
-from rarewatch.data.windows import segments
+from rarewatch.data.schema import LABEL
 from rarewatch.errors import DataError
-from rarewatch.models.base import Detector, FitReport, Rows
-from rarewatch.models.registry import family, load_detector, resolve_model
+from rarewatch.models.base import Detector, FitReport
+from rarewatch.models.encoded import load, to_rows  # noqa: F401 (load: kept importable from the stage)
+from rarewatch.models.registry import family, resolve_model
 from rarewatch.paths import Paths
+from rarewatch.recording import record_trained_model, stage_run, streaming_curves
 
 log = logging.getLogger("rarewatch.train")
 CARD_FILE = "card.json"
@@ -36,16 +40,6 @@ def fit_rows(df: pd.DataFrame, train_on: str, split: str) -> pd.DataFrame:
     if len(rows) == 0:
         raise DataError(f"split '{split}' has no normal rows to train on; check data.positive_label")
     return rows
-
-
-def to_rows(df: pd.DataFrame, encoder: Encoder, max_gap: float) -> Rows:
-    """A split as a model sees it; `max_gap` (data.max_gap) cuts the segments windows stay inside."""
-    return Rows(
-        x=encoder.transform(df),
-        y=df[LABEL].to_numpy(),
-        time=df[TIME].to_numpy(),
-        segment=segments(df[TIME].to_numpy(), max_gap, series_codes(df)),
-    )
 
 
 def run(
@@ -90,11 +84,6 @@ def save(directory: Path, encoder: Encoder, detector: Detector, report: FitRepor
     (directory / CARD_FILE).write_text(json.dumps(card(encoder, detector, report), indent=2, default=str) + "\n")
 
 
-def load(directory: Path, trainer: TrainerConfig) -> tuple[Encoder, Detector]:
-    """The encoder and detector saved in `directory`, rebuilt from their own files."""
-    return Encoder.load(directory), load_detector(directory, trainer)
-
-
 def train_metrics(report: FitReport) -> dict[str, Any]:
     """Deterministic figures of the fit (the same config gives the same file)."""
     last = report.history[-1] if report.history else {}
@@ -112,30 +101,55 @@ def timings(report: FitReport) -> dict[str, Any]:
     return {"train_seconds": report.seconds, "samples_per_second": report.samples_per_second}
 
 
+def inputs(cfg: Config, paths: Paths) -> tuple[FamilyConfig, pd.DataFrame, pd.DataFrame]:
+    """The checked model config and the train and val splits: every input error before anything starts."""
+    return (
+        resolve_model(cfg.model),
+        read_parquet(paths.split("train"), "split"),
+        read_parquet(paths.split("val"), "split"),
+    )
+
+
 def execute(cfg: Config, paths: Paths) -> None:
-    model = resolve_model(cfg.model)
-    train = read_parquet(paths.split("train"), "split")
-    val = read_parquet(paths.split("val"), "split")
-    encoder, detector, report = run(train, val, cfg, model)
-    with atomic_dir(paths.model_dir) as tmp:
-        save(tmp, encoder, detector, report)
-    write_json(train_metrics(report), paths.train_metrics)
-    write_json(timings(report), paths.timings)
+    """Train and write models/ and the metrics; the curves stream into the MLflow run given with
+    rarewatch.recording.recording_into (a sweep job's, or the one `execute_recorded` opens), if any."""
+    _train(cfg, paths, *inputs(cfg, paths))
+
+
+def _train(cfg: Config, paths: Paths, model: FamilyConfig, train: pd.DataFrame, val: pd.DataFrame) -> None:
+    with streaming_curves() as mlflow_run:
+        encoder, detector, report = run(train, val, cfg, model)
+        with atomic_dir(paths.model_dir) as tmp:
+            save(tmp, encoder, detector, report)
+        write_json(train_metrics(report), paths.train_metrics)
+        write_json(timings(report), paths.timings)
+        if mlflow_run is not None:
+            record_trained_model(mlflow_run, paths)
     speed = f", {report.samples_per_second:,.0f} samples/s" if report.samples_per_second else ""
+    recorded = f"; MLflow run {mlflow_run.run_id}" if mlflow_run is not None else ""
     log.info(
-        "%s trained on %d rows in %.1f s (%d epochs%s)",
+        "%s trained on %d rows in %.1f s (%d epochs%s)%s",
         model.name,
         report.train_rows,
         report.seconds,
         report.epochs,
         speed,
+        recorded,
     )
+
+
+def execute_recorded(cfg: Config, paths: Paths) -> None:
+    """`execute` in an MLflow run of its own, which the track stage completes (`dvc repro`). Bad input
+    stops the stage before the run is opened."""
+    checked = inputs(cfg, paths)
+    with stage_run(cfg, paths):
+        _train(cfg, paths, *checked)
 
 
 def main(argv: list[str] | None = None) -> None:
     from rarewatch.stages.runner import stage_main
 
-    stage_main("train", execute, argv)
+    stage_main("train", execute_recorded, argv)
 
 
 if __name__ == "__main__":

@@ -6,8 +6,10 @@ mean or their median. Euclidean distance on the encoded (scaled) features.
 Fitting costs about O(training rows^2), so it fits on at most `max_train_rows` training rows, drawn
 with the run's seed (the same seed gives the same rows and the same scores).
 
-Saving: skops, trusting PyOD's KNN and what sklearn's neighbour search holds: a KD tree and its
-Euclidean metric when sklearn picks one (few features), nothing more when it searches by brute force.
+Neighbours are found by brute force (exact, and BLAS-fast on capped training rows). sklearn's KD and
+ball trees count every query inside the tree they pickle, so a tree-backed model's saved file would
+change with what it had scored, and dvc.lock would see a new model where there is none. Saving: skops,
+trusting PyOD's KNN alone.
 """
 
 from __future__ import annotations
@@ -25,23 +27,23 @@ class KNNDetector(NeighbourDetector):
     name = "knn"
     config_class = Config
     config: Config
-    trusted_types = (
-        "pyod.models.knn.KNN",
-        "sklearn.metrics._dist_metrics.EuclideanDistance64",
-        "sklearn.neighbors._kd_tree.KDTree",
-    )
+    trusted_types = ("pyod.models.knn.KNN",)
 
     def _make_estimator(self) -> Any:
+        import warnings
+
         from pyod.models.knn import KNN
 
-        # algorithm='auto': sklearn picks a KD tree or brute force; both give the exact neighbours.
-        return KNN(
-            contamination=CONTAMINATION,
-            n_neighbors=self.config.n_neighbors,
-            method=self.config.method,
-            algorithm="auto",
-            n_jobs=1,
-        )
+        with warnings.catch_warnings():
+            # PyOD calls `algorithm` deprecated "in 0.7.6"; it is still honoured in the pinned 3.6.
+            warnings.filterwarnings("ignore", message="algorithm parameter is deprecated", category=FutureWarning)
+            return KNN(
+                contamination=CONTAMINATION,
+                n_neighbors=self.config.n_neighbors,
+                method=self.config.method,
+                algorithm="brute",
+                n_jobs=1,
+            )
 
 
 FAMILY = KNNDetector

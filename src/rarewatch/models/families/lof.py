@@ -6,8 +6,7 @@ How much sparser a row's neighbourhood is than its neighbours' own, among the k 
 Fitting costs about O(training rows^2), so it fits on at most `max_train_rows` training rows, drawn
 with the run's seed (the same seed gives the same rows and the same scores).
 
-Saving: skops, trusting PyOD's LOF and what sklearn's neighbour search holds: a KD tree and its
-Euclidean metric when sklearn picks one (few features), nothing more when it searches by brute force.
+Neighbours by brute force (see knn.py for why no search tree). Saving: skops, trusting PyOD's LOF alone.
 """
 
 from __future__ import annotations
@@ -24,18 +23,21 @@ class Config(NeighbourConfig):
 class LOFDetector(NeighbourDetector):
     name = "lof"
     config_class = Config
-    trusted_types = (
-        "pyod.models.lof.LOF",
-        "sklearn.metrics._dist_metrics.EuclideanDistance64",
-        "sklearn.neighbors._kd_tree.KDTree",
-    )
+    trusted_types = ("pyod.models.lof.LOF",)
 
     def _make_estimator(self) -> Any:
         from pyod.models.lof import LOF
 
         # novelty=True: rows not seen in training are scored against the training rows (PyOD's default,
-        # stated because sklearn's LocalOutlierFactor cannot score new rows without it).
-        return LOF(contamination=CONTAMINATION, n_neighbors=self.config.n_neighbors, novelty=True, n_jobs=1)
+        # stated because sklearn's LocalOutlierFactor cannot score new rows without it). Brute force,
+        # as in knn.py: a pickled search tree carries query counters that make the file drift.
+        return LOF(
+            contamination=CONTAMINATION,
+            n_neighbors=self.config.n_neighbors,
+            novelty=True,
+            algorithm="brute",
+            n_jobs=1,
+        )
 
 
 FAMILY = LOFDetector
