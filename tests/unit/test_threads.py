@@ -30,3 +30,15 @@ def test_threads_per_job_refuses_non_positive_counts():
 )
 def test_parallel_jobs_follows_joblib_n_jobs(n_jobs, cores, expected):
     assert parallel_jobs(n_jobs, cores) == expected
+
+
+def test_jobs_sharing_this_machine_follow_the_sweeps_launcher(monkeypatch):
+    import rarewatch.sweep as sweep
+
+    monkeypatch.setattr(sweep, "available_cores", lambda: 2)
+    joblib = "hydra_plugins.hydra_joblib_launcher.joblib_launcher.JoblibLauncher"
+    assert sweep.local_parallel_jobs(None) == 1  # a single run
+    assert sweep.local_parallel_jobs({"_target_": joblib, "n_jobs": 2}) == 2
+    assert sweep.local_parallel_jobs({"_target_": joblib, "n_jobs": -1}) == 2
+    assert sweep.local_parallel_jobs({"_target_": "hydra_plugins.x.LocalLauncher"}) == 2  # all jobs at once
+    assert sweep.local_parallel_jobs({"_target_": "hydra_plugins.x.SlurmLauncher", "array_parallelism": 8}) == 1
