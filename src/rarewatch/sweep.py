@@ -15,7 +15,9 @@ data stops it with one line, `rarewatch-sweep: error: <message>`, and exit code 
 Jobs share data and trained models through rarewatch.pipeline.inprocess's cache. For parallel jobs
 add `hydra/launcher=joblib hydra.launcher.n_jobs=2 trainer.num_threads=1`, or
 `hydra/launcher=submitit_local` (submitit_slurm on a cluster). A distributed fit (trainer=ddp) is refused
-in a sweep whose launcher runs jobs at once (rarewatch.launchers).
+in a sweep whose launcher runs jobs at once (rarewatch.launchers). Jobs that run at once on this
+machine share its cores: each gets at most cores // (jobs at once) torch and BLAS threads
+(rarewatch.threads), whatever trainer.num_threads says.
 
 Why the control flow is unusual: Hydra turns an exception raised by a callback into a warning (so a
 sweep whose parent run could not be created used to run its jobs and exit 0), stops a multirun at the
@@ -58,8 +60,9 @@ from rarewatch.config import (
     with_absolute_data_paths,
 )
 from rarewatch.errors import ConfigError, RarewatchError
-from rarewatch.launchers import check_distributed_fit
+from rarewatch.launchers import check_distributed_fit, launcher_name
 from rarewatch.sweep_results import JobResult, aggregate_table, build_table, print_table, table_text, write_result
+from rarewatch.threads import available_cores, limit_threads, parallel_jobs, threads_per_job
 from rarewatch.tracking import error_line
 
 log = logging.getLogger("rarewatch.sweep")
@@ -257,7 +260,7 @@ def _run_pipeline(cfg: Config, job: Job, run: _Run, result: JobResult) -> JobRes
     from rarewatch.sweep_results import finished_figures
     from rarewatch.tracking import log_config, log_results
 
-    cfg = with_absolute_data_paths(cfg, job.project)
+    cfg = within_thread_budget(with_absolute_data_paths(cfg, job.project), local_parallel_jobs(job.launcher))
     log_config(run.uri, run.run_id, cfg)
     # A model trained by this job streams its curves into the job's run.
     with recording_into(RunRef(run.uri, run.experiment_id, run.run_id)):
@@ -281,6 +284,27 @@ def _run_pipeline(cfg: Config, job: Job, run: _Run, result: JobResult) -> JobRes
 
         log_served_model(run.uri, run.run_id, cfg, paths)
     return result.model_copy(update=figures)
+
+
+def local_parallel_jobs(launcher: dict[str, Any] | None) -> int:
+    """How many jobs share this machine's cores at once under a sweep's launcher (None: a single run)."""
+    name = launcher_name(launcher or {})
+    if name == "JoblibLauncher":
+        return parallel_jobs((launcher or {}).get("n_jobs"), available_cores())
+    if name == "LocalLauncher":  # submitit's local executor starts every job at once
+        return available_cores()
+    return 1  # basic: one job at a time; SLURM: each job on an allocation of its own
+
+
+def within_thread_budget(cfg: Config, jobs: int) -> Config:
+    """`cfg` with trainer.num_threads capped so that `jobs` parallel jobs use no more threads than cores;
+    the BLAS/OpenMP pools (scikit-learn, PyOD, numpy) get the same cap."""
+    threads = threads_per_job(cfg.trainer.num_threads, jobs, available_cores())
+    limit_threads(threads)
+    if threads == cfg.trainer.num_threads:
+        return cfg
+    log.info("trainer.num_threads=%d capped to %d: %d jobs run at once", cfg.trainer.num_threads, threads, jobs)
+    return cfg.model_copy(update={"trainer": cfg.trainer.model_copy(update={"num_threads": threads})})
 
 
 def _failed(result: JobResult, exc: Exception, job: Job) -> JobResult:

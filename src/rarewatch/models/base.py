@@ -13,7 +13,7 @@ A family is a `Detector` subclass in `rarewatch/models/families/<name>.py` with 
           the current params say.
 
 Two bases carry the shared machinery: `SklearnDetector` (an estimator saved with skops) and
-`TorchDetector` (a torch net trained by the shared Lightning loop); sequence families extend
+`TorchDetector` (a torch net trained by the shared lean loop (rarewatch.models.training)); sequence families extend
 `SequenceDetector`.
 """
 

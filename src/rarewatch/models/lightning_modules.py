@@ -1,11 +1,17 @@
-"""The LightningModules of the deep families. Each states only its loss, in one `_step` shared by
+"""The LightningModules of the deep families. Each states only its loss, in one `loss` shared by
 train, val and test (as in Lightning's autoencoder example); the nets themselves are in nets.py.
+
+rarewatch trains them with its own lean loop (rarewatch.models.training), which calls `loss` and
+`validation_metrics` directly: Lightning's per-step hooks and logging cost more than the arithmetic
+of these small nets. The Lightning hooks (`training_step`, ...) stay, so a `lightning.Trainer` can
+still fit any of them.
 
 `monitor` names the validation figure that early stopping and the best-epoch choice follow.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import ClassVar
 
 import lightning as L
@@ -25,8 +31,22 @@ class SharedStepModule(L.LightningModule):
         self.learning_rate = learning_rate
         self.weight_decay = weight_decay
 
-    def _step(self, batch: tuple[torch.Tensor, ...], stage: str) -> torch.Tensor:
+    def loss(self, batch: tuple[torch.Tensor, ...], stage: str) -> torch.Tensor:
+        """The mean loss of one batch; `stage` is "train", "val" or "test"."""
         raise NotImplementedError
+
+    def validation_metrics(self, batches: Iterable[tuple[torch.Tensor, ...]]) -> dict[str, float]:
+        """The epoch's validation figures over all `batches` (eval mode, no grad): at least `monitor`."""
+        total, rows = torch.zeros((), dtype=torch.float64), 0
+        for batch in batches:
+            total += self.loss(batch, "val").double() * len(batch[0])
+            rows += len(batch[0])
+        return {"val_loss": float(total) / max(rows, 1)}
+
+    def _step(self, batch: tuple[torch.Tensor, ...], stage: str) -> torch.Tensor:
+        loss = self.loss(batch, stage)
+        self._log_loss(f"{stage}_loss", loss, len(batch[0]))
+        return loss
 
     def _log_loss(self, name: str, loss: torch.Tensor, batch_size: int) -> None:
         self.log(name, loss, prog_bar=True, on_epoch=True, on_step=False, batch_size=batch_size)
@@ -41,7 +61,8 @@ class SharedStepModule(L.LightningModule):
         return self._step(batch, "test")
 
     def configure_optimizers(self) -> torch.optim.Optimizer:
-        return torch.optim.Adam(self.parameters(), lr=self.learning_rate, weight_decay=self.weight_decay)
+        # fused: one kernel for all parameters instead of a Python loop over them (deterministic on CPU).
+        return torch.optim.Adam(self.parameters(), lr=self.learning_rate, weight_decay=self.weight_decay, fused=True)
 
 
 class ReconstructionModule(SharedStepModule):
@@ -56,12 +77,10 @@ class ReconstructionModule(SharedStepModule):
         super().__init__(net, learning_rate, weight_decay)
         self.input_noise = input_noise
 
-    def _step(self, batch: tuple[torch.Tensor, ...], stage: str) -> torch.Tensor:
+    def loss(self, batch: tuple[torch.Tensor, ...], stage: str) -> torch.Tensor:
         (x,) = batch
         noisy = x + self.input_noise * torch.randn_like(x) if stage == "train" and self.input_noise > 0 else x
-        loss = nn.functional.mse_loss(self.net(noisy), x)
-        self._log_loss(f"{stage}_loss", loss, len(x))
-        return loss
+        return nn.functional.mse_loss(self.net(noisy), x)
 
 
 def negative_elbo(net: nn.Module, x: torch.Tensor, beta: float) -> torch.Tensor:
@@ -77,11 +96,9 @@ class VAEModule(SharedStepModule):
         super().__init__(net, learning_rate, weight_decay)
         self.beta = beta
 
-    def _step(self, batch: tuple[torch.Tensor, ...], stage: str) -> torch.Tensor:
+    def loss(self, batch: tuple[torch.Tensor, ...], stage: str) -> torch.Tensor:
         (x,) = batch
-        loss = negative_elbo(self.net, x, self.beta).mean()
-        self._log_loss(f"{stage}_loss", loss, len(x))
-        return loss
+        return negative_elbo(self.net, x, self.beta).mean()
 
 
 class ClassifierModule(SharedStepModule):
@@ -101,13 +118,29 @@ class ClassifierModule(SharedStepModule):
         self.register_buffer("pos_weight", torch.tensor(float(pos_weight)))
         self._val: list[tuple[torch.Tensor, torch.Tensor]] = []
 
-    def _step(self, batch: tuple[torch.Tensor, ...], stage: str) -> torch.Tensor:
+    def loss(self, batch: tuple[torch.Tensor, ...], stage: str) -> torch.Tensor:
+        x, y = batch
+        return nn.functional.binary_cross_entropy_with_logits(self.net(x), y, pos_weight=self.pos_weight)
+
+    def validation_metrics(self, batches: Iterable[tuple[torch.Tensor, ...]]) -> dict[str, float]:
+        pairs = [(self.net(x), y) for x, y in batches]
+        logits, y = torch.cat([p[0] for p in pairs]), torch.cat([p[1] for p in pairs])
+        bce = float(nn.functional.binary_cross_entropy_with_logits(logits, y, pos_weight=self.pos_weight))
+        return {"val_loss": bce, self.monitor: self._ranking_figure(logits, y, bce)}
+
+    @staticmethod
+    def _ranking_figure(logits: torch.Tensor, y: torch.Tensor, bce: float) -> float:
+        if 0 < float(y.sum()) < len(y):
+            return 1.0 - float(roc_auc_score(y.cpu().numpy(), logits.double().cpu().numpy()))
+        return bce
+
+    # For a lightning.Trainer: the same figures, from the batches' logits gathered over the epoch.
+    def validation_step(self, batch: tuple[torch.Tensor, ...], batch_idx: int) -> torch.Tensor:
         x, y = batch
         logits = self.net(x)
         loss = nn.functional.binary_cross_entropy_with_logits(logits, y, pos_weight=self.pos_weight)
-        self._log_loss(f"{stage}_loss", loss, len(x))
-        if stage == "val":
-            self._val.append((logits.detach(), y))
+        self._log_loss("val_loss", loss, len(x))
+        self._val.append((logits.detach(), y))
         return loss
 
     def on_validation_epoch_start(self) -> None:
@@ -117,8 +150,5 @@ class ClassifierModule(SharedStepModule):
         logits = torch.cat([b[0] for b in self._val])
         y = torch.cat([b[1] for b in self._val])
         self._val = []
-        if 0 < float(y.sum()) < len(y):
-            value = 1.0 - float(roc_auc_score(y.numpy(), logits.double().numpy()))
-        else:
-            value = float(nn.functional.binary_cross_entropy_with_logits(logits, y, pos_weight=self.pos_weight))
-        self.log(self.monitor, value, prog_bar=True)
+        bce = float(nn.functional.binary_cross_entropy_with_logits(logits, y, pos_weight=self.pos_weight))
+        self.log(self.monitor, self._ranking_figure(logits, y, bce), prog_bar=True)

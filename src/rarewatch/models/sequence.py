@@ -78,7 +78,7 @@ class SequenceDetector(TorchDetector):
     def fit(self, train: Rows, val: Rows) -> FitReport:
         import torch
 
-        from rarewatch.models.batches import batch_loader
+        from rarewatch.models.batches import Batches
         from rarewatch.models.training import fit_module, seed_and_threads
 
         c = self.config
@@ -104,8 +104,8 @@ class SequenceDetector(TorchDetector):
         }
         report = fit_module(
             self._module(self.net, labels["train"]),
-            batch_loader(*tensors["train"], batch_size=c.batch_size, shuffle=True, seed=self.seed),
-            batch_loader(*tensors["val"], batch_size=SCORE_BATCH, shuffle=False, seed=self.seed),
+            Batches(*tensors["train"], batch_size=c.batch_size, shuffle=True, seed=self.seed),
+            Batches(*tensors["val"], batch_size=SCORE_BATCH, shuffle=False, seed=self.seed),
             max_epochs=c.max_epochs,
             patience=c.patience,
             trainer=self.trainer_config,

@@ -1,4 +1,4 @@
-"""The base of the deep families: a torch net, trained by the shared Lightning loop, saved as weights.
+"""The base of the deep families: a torch net, trained by the shared loop (models/training.py), saved as weights.
 
 A family subclasses `TorchDetector` and implements `_make_net(n_features)`, `fit` and `score`.
 Row-wise families fit with `_fit_on_rows` and score with `_score_in_batches`; sequence families
@@ -69,7 +69,7 @@ class TorchDetector(Detector):
         """Fit a row-wise net on the rows `config.train_on` names, in whole in-memory batches."""
         import torch
 
-        from rarewatch.models.batches import batch_loader
+        from rarewatch.models.batches import Batches
         from rarewatch.models.training import fit_module, seed_and_threads
 
         c = self.config
@@ -81,8 +81,8 @@ class TorchDetector(Detector):
         self.net = self._new_net(x_train.shape[1])
         return fit_module(
             make_module(self.net),
-            batch_loader(torch.from_numpy(x_train), batch_size=c.batch_size, shuffle=True, seed=self.seed),
-            batch_loader(torch.from_numpy(x_val), batch_size=SCORE_BATCH, shuffle=False, seed=self.seed),
+            Batches(torch.from_numpy(x_train), batch_size=c.batch_size, shuffle=True, seed=self.seed),
+            Batches(torch.from_numpy(x_val), batch_size=SCORE_BATCH, shuffle=False, seed=self.seed),
             max_epochs=c.max_epochs,
             patience=c.patience,
             trainer=self.trainer_config,
@@ -95,8 +95,9 @@ class TorchDetector(Detector):
         import torch
 
         net = self._trained_net()
-        x = torch.from_numpy(np.ascontiguousarray(rows.x, dtype=np.float32))
-        with torch.no_grad():
+        x = torch.from_numpy(np.ascontiguousarray(rows.x, dtype=np.float32))  # no copy when already float32
+        # inference_mode: no autograd bookkeeping at all (no_grad still versions every tensor).
+        with torch.inference_mode():
             out = [per_batch(net, x[start : start + SCORE_BATCH]) for start in range(0, len(x), SCORE_BATCH)]
         return torch.cat(out).numpy() if out else np.empty(0, dtype=np.float32)
 

@@ -37,7 +37,8 @@ class DenseAEDetector(TorchDetector):
         return self._fit_on_rows(train, val, lambda net: ReconstructionModule(net, c.learning_rate, c.weight_decay))
 
     def score(self, rows: Rows) -> np.ndarray:
-        return self._score_in_batches(lambda net, x: ((net(x) - x) ** 2).mean(dim=1), rows)
+        # square_ in place: one (batch, n_features) temporary fewer per batch.
+        return self._score_in_batches(lambda net, x: (net(x) - x).square_().mean(dim=1), rows)
 
     def contributions(self, rows: Rows) -> np.ndarray:
         return self._score_in_batches(lambda net, x: (net(x) - x) ** 2, rows)
