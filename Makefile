@@ -28,11 +28,12 @@ pipeline:
 	$(BIN)/dvc repro
 	$(BIN)/python -m rarewatch.report
 
+# One pytest worker per core (pytest-xdist); each test builds its own data and project directory.
 test: setup
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto
 
 test-fast: setup
-	$(BIN)/python -m pytest -q -m "not slow"
+	$(BIN)/python -m pytest -q -n auto -m "not slow"
 
 lint:
 	$(BIN)/ruff check src tests benchmarks

@@ -51,7 +51,7 @@ def test_two_experiments_compare_in_exp_show_metrics_diff_and_plots_diff(repo_co
     shown = sh(["make", "-s", "exps", f"BIN={BIN}"], repo_copy, env={"COLUMNS": "120"})
     lines = shown.stdout.splitlines()
     assert max(len(line) for line in lines) <= 120 and "…" not in shown.stdout, shown.stdout
-    assert ["roc_auc", "pr_auc", "val_cost", "cost", "false_alarms_day", "model.name"] == lines[1].split()[1:7]
+    assert lines[1].split()[1:7] == ["roc_auc", "pr_auc", "val_cost", "cost", "false_alarms_day", "model.name"]
     assert any("[pca]" in line and " pca " in line for line in lines), shown.stdout
 
     diff = sh(["dvc", "metrics", "diff", "p99", "pca", "--json"], repo_copy)

@@ -74,7 +74,10 @@ def test_parallel_sweep_logs_runs_and_artifacts_to_the_server(server: tracking_s
     assert {r.data.params["threshold.percentile"] for r in children} == {"90.0", "95.0", "97.0", "99.0"}
     for run in children:
         logged = {a.path for a in client.list_artifacts(run.info.run_id)}
-        assert {"config.yaml", "metrics", "plots", "model"} <= logged, logged
+        assert {"config.yaml", "metrics", "plots", "model_files"} <= logged, logged
+        # The job's detector as an MLflow model, in the server's store too (rarewatch.serving).
+        (output,) = client.get_run(run.info.run_id).outputs.model_outputs
+        assert client.get_logged_model(output.model_id).artifact_location.startswith("mlflow-artifacts:")
         eval_json = json.loads(
             Path(client.download_artifacts(run.info.run_id, "metrics/eval.json", str(tmp_path))).read_text()
         )
@@ -82,4 +85,4 @@ def test_parallel_sweep_logs_runs_and_artifacts_to_the_server(server: tracking_s
     assert {"sweep_table.txt", "sweep_jobs.json"} <= {a.path for a in client.list_artifacts(parent.info.run_id)}
     # The artifacts are files of the server (--artifacts-destination), one directory per run.
     stored = {p.name for p in (server.directory / "artifacts" / exp.experiment_id).iterdir()}
-    assert stored == {r.info.run_id for r in runs}
+    assert stored - {"models"} == {r.info.run_id for r in runs}  # models/: MLflow's logged models
