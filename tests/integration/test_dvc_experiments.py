@@ -33,7 +33,7 @@ def test_two_experiments_compare_in_exp_show_metrics_diff_and_plots_diff(repo_co
     # The baseline itself small, so that the experiments differ from it only where a user's would.
     data_conf = repo_copy / "conf/data/synthetic.yaml"
     data_conf.write_text(data_conf.read_text().replace("n_rows: 20000", "n_rows: 4000"))
-    sh([str(BIN / "python"), "-m", "rarewatch.composition"], repo_copy)
+    sh([str(BIN / "python"), "-m", "rarewatch.composition"], repo_copy, env={"PYTHONPATH": "src"})  # the copy's conf/
     sh(["git", "commit", "-qam", "small data"], repo_copy)
     env_uri = f"sqlite:///{repo_copy / 'mlflow.db'}"
     sh(
