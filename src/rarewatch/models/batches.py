@@ -1,7 +1,7 @@
 """Whole batches cut from in-memory tensors, with no DataLoader.
 
 A per-sample DataLoader, not the arithmetic, bounds small models on CPU (about 3x slower, see
-STACK.md); a DataLoader over whole batches still pays its fetcher and a list-to-tensor index per
+benchmarks/RESULTS-throughput.md); a DataLoader over whole batches still pays its fetcher and a list-to-tensor index per
 step. Here a shuffled epoch is one `randperm` from a seeded generator, and each batch is one
 index_select of a slice of it (an unshuffled batch is a view, no copy). The training tensors are
 never copied whole, so windows of the sequence families are held once.
