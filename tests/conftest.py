@@ -26,7 +26,7 @@ import pytest
 import yaml
 
 from rarewatch.composition import compose
-from rarewatch.config import Config, config_from_dict
+from rarewatch.config import Config, TrainerConfig, config_from_dict
 from rarewatch.data import synthetic
 from rarewatch.models.registry import resolve
 from rarewatch.stages import features, ingest, label_shift, preprocess, split
@@ -96,6 +96,18 @@ PINNED = [
     "alarm.silence_rows=0",
     "cost.false_alarm_pricing=per_row",
 ]
+
+
+# One CPU job, one thread, deterministic: the trainer settings of tests that build a model by hand.
+CPU_TRAINER = TrainerConfig(
+    accelerator="cpu",
+    devices=1,
+    strategy="auto",
+    precision="32-true",
+    num_threads=1,
+    deterministic=True,
+    progress_bar=False,
+)
 
 
 @functools.cache

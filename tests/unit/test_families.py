@@ -11,11 +11,12 @@ import pytest
 import torch
 from sklearn.metrics import roc_auc_score
 
-from rarewatch.config import TrainerConfig, config_from_dict
+from rarewatch.config import config_from_dict
 from rarewatch.errors import ConfigError, DataError
 from rarewatch.models.base import Rows
 from rarewatch.models.registry import family, resolve
 from rarewatch.stages import train
+from tests.conftest import CPU_TRAINER
 
 SEQUENCE_FAMILIES = ["lstm_ae", "lstm_classifier"]
 
@@ -218,15 +219,7 @@ def test_gradient_boosting_needs_both_classes(small_config, small_splits):
 
 PYOD_FAMILIES = ["ecod", "copod", "knn", "lof"]
 NEIGHBOUR_FAMILIES = ["knn", "lof"]
-_TRAINER = TrainerConfig(
-    accelerator="cpu",
-    devices=1,
-    strategy="auto",
-    precision="32-true",
-    num_threads=1,
-    deterministic=True,
-    progress_bar=False,
-)
+_TRAINER = CPU_TRAINER
 
 
 def test_seeded_rows_are_a_capped_seeded_subsample_in_order():

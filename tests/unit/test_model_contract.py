@@ -12,12 +12,12 @@ import pickle
 import numpy as np
 import pytest
 
-from rarewatch.config import TrainerConfig
 from rarewatch.errors import DataError
 from rarewatch.models import families
 from rarewatch.models.base import MODEL_FILE, Detector, Rows
 from rarewatch.models.registry import family, load_detector
 from rarewatch.stages import train
+from tests.conftest import CPU_TRAINER
 
 FAMILIES = families.names()
 
@@ -158,14 +158,5 @@ def test_a_planted_malicious_file_is_refused(trained, tmp_path, monkeypatch, nam
 def test_loading_follows_the_saved_config_not_the_current_one(trained, signal_splits, tmp_path):
     cfg, encoder, detector, report = trained("dense_ae")
     train.save(tmp_path, encoder, detector, report)
-    trainer = TrainerConfig(
-        accelerator="cpu",
-        devices=1,
-        strategy="auto",
-        precision="32-true",
-        num_threads=1,
-        deterministic=True,
-        progress_bar=False,
-    )
-    loaded = load_detector(tmp_path, trainer)
+    loaded = load_detector(tmp_path, CPU_TRAINER)
     assert loaded.config.hidden_dims == cfg.model.hidden_dims and loaded.seed == cfg.seed

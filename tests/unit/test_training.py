@@ -5,20 +5,12 @@ import math
 import pytest
 import torch
 
-from rarewatch.config import TrainerConfig
 from rarewatch.models.batches import Batches
 from rarewatch.models.lightning_modules import ReconstructionModule
 from rarewatch.models.training import EarlyStopping, fit_module
+from tests.conftest import CPU_TRAINER
 
-TRAINER = TrainerConfig(
-    accelerator="cpu",
-    devices=1,
-    strategy="auto",
-    precision="32-true",
-    num_threads=1,
-    deterministic=True,
-    progress_bar=False,
-)
+TRAINER = CPU_TRAINER
 
 
 def test_unshuffled_batches_are_views_in_order():
