@@ -22,10 +22,10 @@ pytestmark = pytest.mark.slow
 
 SWEEP = str(BIN / "rarewatch-sweep")
 JOBLIB = ["hydra/launcher=joblib", "hydra.launcher.n_jobs=2", "trainer.num_threads=1"]
-# Training that lasts a few seconds (about 5 s on 2 cores), long enough to be caught in the middle.
-# Small batches and no early stopping: each epoch takes about 0.15 s on 2 cores.
+# Small batches and no early stopping: each epoch takes about 0.04 s on 2 cores with the lean training
+# loop (0.15 s with Lightning's), so hundreds of epochs are needed to catch a training in the middle.
 SLOW_EPOCHS = [o for o in SMALL if not o.startswith("model.max_epochs")] + ["model.patience=0", "model.batch_size=16"]
-SLOW_TRAINING = [*SLOW_EPOCHS, "model.max_epochs=30"]  # about 5 s, long enough to be caught in the middle
+SLOW_TRAINING = [*SLOW_EPOCHS, "model.max_epochs=300"]  # about 10 s: long enough to be caught in the middle
 
 
 def start(args: list[str], cwd: Path) -> subprocess.Popen[str]:
@@ -178,15 +178,15 @@ def test_a_sweep_directory_is_never_shared(tmp_path: Path):
 
 
 def test_a_job_killed_mid_training_leaves_nothing_half_written(tmp_path: Path):
-    # Two jobs on two joblib workers: one trains 1 epoch, the other 60 (about 10 s). Once the short one
+    # Two jobs on two joblib workers: one trains 1 epoch, the other 300 (about 10 s). Once the short one
     # has finished, the model being built is the long one's: its worker is killed with SIGKILL.
-    args = ["-m", "model.max_epochs=60,1", *JOBLIB, *SLOW_EPOCHS]
+    args = ["-m", "model.max_epochs=300,1", *JOBLIB, *SLOW_EPOCHS]
     proc = start(args, tmp_path)
     cache = tmp_path / ".rarewatch" / "cache"
     deadline = time.monotonic() + 300
     while True:
         jobs = {r["overrides"][0]: r for r in records(tmp_path)}
-        short, long = jobs.get("model.max_epochs=1"), jobs.get("model.max_epochs=60")
+        short, long = jobs.get("model.max_epochs=1"), jobs.get("model.max_epochs=300")
         if short and short["status"] == "finished" and long and list(cache.glob(".model-*")):
             break
         assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
