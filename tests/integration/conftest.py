@@ -12,6 +12,17 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
+# A sweep job in seconds: tiny synthetic data, a tiny net, one epoch.
+TINY = [
+    "data.synthetic.n_rows=2000",
+    "data.synthetic.n_channels=6",
+    "data.synthetic.precursor_channels=2",
+    "data.synthetic.event_rate=0.03",
+    "data.synthetic.grade_block_rows=500",
+    "model.hidden_dims=[8,4,8]",
+    "model.max_epochs=1",
+    "trainer.progress_bar=false",
+]
 
 
 def command_env() -> dict[str, str]:

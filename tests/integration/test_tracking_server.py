@@ -11,20 +11,9 @@ from pathlib import Path
 import pytest
 
 from rarewatch import tracking_server
-from tests.integration.conftest import BIN, sh
+from tests.integration.conftest import BIN, TINY, sh
 
 pytestmark = pytest.mark.slow
-
-TINY = [
-    "data.synthetic.n_rows=2000",
-    "data.synthetic.n_channels=6",
-    "data.synthetic.precursor_channels=2",
-    "data.synthetic.event_rate=0.03",
-    "data.synthetic.grade_block_rows=500",
-    "model.hidden_dims=[8,4,8]",
-    "model.max_epochs=1",
-    "trainer.progress_bar=false",
-]
 
 
 @pytest.fixture

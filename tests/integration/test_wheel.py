@@ -17,20 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.conftest import BIN, sh
+from tests.integration.conftest import BIN, TINY, sh
 
 pytestmark = pytest.mark.slow
-
-TINY = [
-    "data.synthetic.n_rows=2000",
-    "data.synthetic.n_channels=6",
-    "data.synthetic.precursor_channels=2",
-    "data.synthetic.event_rate=0.03",
-    "data.synthetic.grade_block_rows=500",
-    "model.hidden_dims=[8,4,8]",
-    "model.max_epochs=1",
-    "trainer.progress_bar=false",
-]
 
 
 def test_wheel_ships_conf_and_runs_a_sweep_job_outside_the_repo(repo_copy: Path, tmp_path: Path) -> None:
